@@ -1,0 +1,96 @@
+"""The example pipeline: compile one model for an edge device and for a cloud
+instance, serve the cloud build from a SageMaker model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct
+
+from sagemaker_constructs import (
+    CompilationJob,
+    Framework,
+    ModelSource,
+    TargetDevice,
+)
+
+DEFAULT_MODEL = str(Path(__file__).resolve().parent / "model.tar.gz")
+
+
+class ModelPipelineStack(Stack):
+    """Context keys (all optional): ``model_path`` (a local .tar.gz) or
+    ``model_s3_uri``; ``framework`` (default PYTORCH); ``input_shape`` as JSON."""
+
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        model_s3_uri = self.node.try_get_context("model_s3_uri")
+        model_path = self.node.try_get_context("model_path") or DEFAULT_MODEL
+        model = ModelSource.from_s3_uri(model_s3_uri) if model_s3_uri else ModelSource.from_asset(model_path)
+        framework = Framework(self.node.try_get_context("framework") or "PYTORCH")
+        input_shape = self.node.try_get_context("input_shape") or {"input0": [1, 3, 224, 224]}
+
+        key = kms.Key(self, "ArtifactsKey", enable_key_rotation=True,
+                      description="Encrypts model inputs and compiled artifacts")
+        access_logs = s3.Bucket(
+            self, "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.bucket = s3.Bucket(
+            self, "Artifacts",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            server_access_logs_bucket=access_logs,
+            server_access_logs_prefix="artifacts/",
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
+        self.edge = CompilationJob(
+            self, "CompileForSitara",
+            model=model,
+            framework=framework,
+            data_input_config=input_shape,
+            target_device=TargetDevice.SITARA_AM57X,
+            output_bucket=self.bucket,
+            output_prefix="compiled/",
+            kms_key=key,
+            max_runtime=Duration.minutes(15),
+        )
+        self.cloud = CompilationJob(
+            self, "CompileForC5",
+            model=model,
+            framework=framework,
+            data_input_config=input_shape,
+            target_device=TargetDevice.ML_C5,
+            output_bucket=self.bucket,
+            output_prefix="compiled/",
+            kms_key=key,
+            max_runtime=Duration.minutes(15),
+        )
+
+        serving_role = iam.Role(self, "ServingRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+        self.cloud.grant_read_artifacts(serving_role)
+        key.grant_decrypt(serving_role)
+        self.model = sagemaker.CfnModel(
+            self, "ServingModel",
+            execution_role_arn=serving_role.role_arn,
+            primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
+                image=self.cloud.inference_image,
+                model_data_url=self.cloud.model_artifacts_s3_uri,
+            ),
+        )
+        # The policy must exist before SageMaker checks the role can read the model.
+        self.model.node.add_dependency(serving_role)

@@ -1,0 +1,109 @@
+"""Custom::SageMakerCompilationJob: crhelper wiring for :mod:`logic`.
+
+One function per stack serves every CompilationJob in it. The first
+invocation waits inline while it has time; after that, crhelper's EventBridge
+polling (rule ``smc-poll-*``, every minute) takes over until the deadline
+derived from the resource's ServiceTimeout.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+
+import cfn_resource
+import logic
+import model_sources
+from cfn_resource import Result
+
+helper = cfn_resource.ManagedResource()
+
+
+class Clients:
+    """Created on first use; tests and the benchmark assign fakes."""
+
+    def __init__(self) -> None:
+        self._sagemaker: Any = None
+        self._s3: Any = None
+
+    @property
+    def sagemaker(self) -> Any:
+        if self._sagemaker is None:
+            self._sagemaker = boto3.client("sagemaker")
+        return self._sagemaker
+
+    @sagemaker.setter
+    def sagemaker(self, client: Any) -> None:
+        self._sagemaker = client
+
+    @property
+    def s3(self) -> Any:
+        if self._s3 is None:
+            self._s3 = boto3.client("s3")
+        return self._s3
+
+    @s3.setter
+    def s3(self, client: Any) -> None:
+        self._s3 = client
+
+
+clients = Clients()
+
+
+def _session(context: Any, deadline: float, inline_seconds: float | None = None) -> logic.Session:
+    now = cfn_resource.clock.now()
+    lambda_left = context.get_remaining_time_in_millis() / 1000.0 - logic.LAMBDA_MARGIN_SECONDS
+    budget = lambda_left if inline_seconds is None else min(lambda_left, inline_seconds)
+    return logic.Session(
+        sagemaker=clients.sagemaker,
+        s3=clients.s3,
+        deadline=deadline,
+        inline_until=min(deadline, now + max(budget, 0.0)),
+    )
+
+
+def _first_session(event: dict[str, Any], context: Any, desired: logic.Desired) -> logic.Session:
+    return _session(context, logic.deadline_for(desired.service_timeout, cfn_resource.clock.now()))
+
+
+def _poll_session(event: dict[str, Any], context: Any) -> tuple[logic.Session, dict[str, Any]]:
+    state = dict(event["CrHelperData"]["State"])
+    return _session(context, float(state["Deadline"]), logic.POLL_INLINE_SECONDS), state
+
+
+@helper.create
+def create(event: dict[str, Any], context: Any) -> Result:
+    desired = logic.desired_from(event["ResourceProperties"])
+    return logic.create(_first_session(event, context, desired), desired, model_sources.resolve)
+
+
+@helper.update
+def update(event: dict[str, Any], context: Any) -> Result:
+    desired = logic.desired_from(event["ResourceProperties"])
+    previous = logic.desired_from(event["OldResourceProperties"])
+    session = _first_session(event, context, desired)
+    return logic.update(session, desired, previous, event["PhysicalResourceId"], model_sources.resolve)
+
+
+@helper.delete
+def delete(event: dict[str, Any], context: Any) -> Result:
+    desired = logic.desired_from(event["ResourceProperties"])
+    session = _first_session(event, context, desired)
+    return logic.delete(session, event["ResourceProperties"], event["PhysicalResourceId"])
+
+
+def _poll(event: dict[str, Any], context: Any) -> Result:
+    session, state = _poll_session(event, context)
+    if state.get("Phase") == "delete":
+        return logic.continue_delete(session, state["Name"])
+    return logic.wait_for_end(session, state["Name"], dict(state.get("Source") or {}))
+
+
+helper.poll_create(_poll)
+helper.poll_update(_poll)
+helper.poll_delete(_poll)
+
+
+def handler(event: dict[str, Any], context: Any) -> None:
+    helper(event, context)

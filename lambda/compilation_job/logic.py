@@ -1,0 +1,383 @@
+"""The decisions of the CompilationJob handler, on plain dicts and injected clients.
+
+``index.py`` wires these to crhelper. Every function either returns a
+:class:`cfn_resource.Result` or raises :class:`cfn_resource.Failure`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import _wire
+import aws_calls
+import cfn_resource
+from cfn_resource import Failure, Result
+
+logger = logging.getLogger(__name__)
+
+RUNNING = frozenset({"STARTING", "INPROGRESS"})
+ENDED_BADLY = frozenset({"FAILED", "STOPPED"})
+DESCRIBE_EVERY_SECONDS = 5.0
+DESCRIBE_JITTER_SECONDS = 2.0
+# CloudFormation gives up at ServiceTimeout; stop waiting this much earlier,
+# so there is time to stop the job and answer.
+DEADLINE_MARGIN_SECONDS = 180.0
+DEFAULT_SERVICE_TIMEOUT = 3600
+# A poll invocation waits inline this long, then leaves the rest to the next
+# one (EventBridge fires every minute; two pollers must not overlap).
+POLL_INLINE_SECONDS = 40.0
+# Leave this much of the Lambda's own time for stopping and answering.
+LAMBDA_MARGIN_SECONDS = 30.0
+NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+
+
+@dataclass
+class Desired:
+    """The job the properties ask for."""
+
+    request: dict[str, Any]  # CreateCompilationJob arguments, without Tags
+    tags: list[dict[str, str]]
+    explicit_name: bool
+    stage_model_from: str | None
+    model_source: dict[str, Any] | None
+    service_timeout: int
+
+    @property
+    def name(self) -> str:
+        return str(self.request[_wire.COMPILATION_JOB_NAME])
+
+
+def desired_from(resource_properties: dict[str, Any]) -> Desired:
+    props = _wire.parse_properties(resource_properties)
+    request, options = _wire.split_options(props)
+    tags = request.pop(_wire.TAGS, None) or []
+    source = options.get(_wire.OPT_MODEL_SOURCE)
+    return Desired(
+        request=request,
+        tags=[{"Key": str(t["Key"]), "Value": str(t["Value"])} for t in tags],
+        explicit_name=bool(options.get(_wire.OPT_EXPLICIT_NAME, False)),
+        stage_model_from=options.get(_wire.OPT_STAGE_MODEL_FROM),
+        model_source=_wire.decode_model_source(source) if source else None,
+        service_timeout=int(props.get(_wire.SERVICE_TIMEOUT, DEFAULT_SERVICE_TIMEOUT)),
+    )
+
+
+# --- comparing a described job with the desired one ---------------------------
+def _json_or_text(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value.strip()
+    return value
+
+
+def _normalized(request: dict[str, Any]) -> dict[str, Any]:
+    input_config = dict(request.get(_wire.INPUT_CONFIG) or {})
+    output_config = dict(request.get(_wire.OUTPUT_CONFIG) or {})
+    vpc = request.get(_wire.VPC_CONFIG) or {}
+    return {
+        "RoleArn": request.get(_wire.ROLE_ARN),
+        "ModelPackageVersionArn": request.get(_wire.MODEL_PACKAGE_VERSION_ARN),
+        "InputConfig.S3Uri": input_config.get("S3Uri"),
+        "InputConfig.Framework": input_config.get("Framework"),
+        "InputConfig.FrameworkVersion": input_config.get("FrameworkVersion"),
+        "InputConfig.DataInputConfig": _json_or_text(input_config.get("DataInputConfig")),
+        "OutputConfig.S3OutputLocation": str(output_config.get("S3OutputLocation", "")).rstrip("/"),
+        "OutputConfig.TargetDevice": output_config.get("TargetDevice"),
+        "OutputConfig.TargetPlatform": output_config.get("TargetPlatform") or None,
+        "OutputConfig.CompilerOptions": _json_or_text(output_config.get("CompilerOptions")),
+        "OutputConfig.KmsKeyId": output_config.get("KmsKeyId") or None,
+        "StoppingCondition.MaxRuntimeInSeconds": (request.get(_wire.STOPPING_CONDITION) or {}).get(
+            "MaxRuntimeInSeconds"
+        ),
+        "VpcConfig": {k: sorted(v) for k, v in vpc.items()} or None,
+    }
+
+
+def config_differences(request: dict[str, Any], described: dict[str, Any]) -> list[str]:
+    """The fields in which an existing job differs from the request."""
+    want, have = _normalized(request), _normalized(described)
+    return [key for key in want if want[key] != have[key]]
+
+
+# --- answers ----------------------------------------------------------------
+def attributes(described: dict[str, Any], source: dict[str, str] | None = None) -> dict[str, str]:
+    source = source or {}
+    return {
+        _wire.ATTR_COMPILATION_JOB_ARN: str(described.get("CompilationJobArn", "")),
+        _wire.ATTR_COMPILATION_JOB_NAME: str(described.get("CompilationJobName", "")),
+        _wire.ATTR_S3_MODEL_ARTIFACTS: str((described.get("ModelArtifacts") or {}).get("S3ModelArtifacts", "")),
+        _wire.ATTR_COMPILATION_JOB_STATUS: str(described.get("CompilationJobStatus", "")),
+        _wire.ATTR_INFERENCE_IMAGE: str(described.get("InferenceImage") or ""),
+        _wire.ATTR_SOURCE_TRAINING_JOB_NAME: source.get(_wire.ATTR_SOURCE_TRAINING_JOB_NAME, ""),
+        _wire.ATTR_SOURCE_MODEL_S3_URI: source.get(_wire.ATTR_SOURCE_MODEL_S3_URI, ""),
+    }
+
+
+def ended_badly(name: str, described: dict[str, Any]) -> Failure:
+    """The reason ends with name, status and FailureReason: a 256-character cut keeps them."""
+    status = described.get("CompilationJobStatus", "")
+    failure = described.get("FailureReason") or "no reason given"
+    return Failure(
+        f"Compilation job ended {status}; see the handler's CloudWatch log. "
+        f"Job {name} status {status}: {failure}",
+        physical_id=name,
+    )
+
+
+# --- the session of one invocation ------------------------------------------
+@dataclass
+class Session:
+    """Clients and time budget of one invocation."""
+
+    sagemaker: Any
+    s3: Any
+    deadline: float  # CloudFormation's deadline, less the margin
+    inline_until: float  # when this invocation hands over to polling
+
+    def describe(self, name: str) -> dict[str, Any] | None:
+        return aws_calls.describe_or_none(
+            self.sagemaker.describe_compilation_job, deadline=self.deadline, CompilationJobName=name
+        )
+
+    def sleep_between_describes(self) -> None:
+        cfn_resource.clock.sleep(cfn_resource.jitter(DESCRIBE_EVERY_SECONDS, DESCRIBE_JITTER_SECONDS))
+
+
+def deadline_for(service_timeout: int, started: float) -> float:
+    return started + max(service_timeout - DEADLINE_MARGIN_SECONDS, 60.0)
+
+
+def poll_state(name: str, deadline: float, source: dict[str, str] | None = None, phase: str = "create") -> dict[str, Any]:
+    return {"Name": name, "Deadline": deadline, "Phase": phase, "Source": source or {}}
+
+
+def wait_for_end(session: Session, name: str, source: dict[str, str]) -> Result:
+    """Describe every ~5 s until the job ends, the deadline passes, or this
+    invocation's inline time runs out (then: pending, for polling)."""
+    while True:
+        described = session.describe(name)
+        if described is None:
+            raise Failure(f"compilation job {name} disappeared while being waited for", physical_id=name)
+        status = described.get("CompilationJobStatus", "")
+        if status == "COMPLETED":
+            return Result(name, data=attributes(described, source))
+        if status in ENDED_BADLY:
+            raise ended_badly(name, described)
+        now = cfn_resource.clock.now()
+        if now >= session.deadline:
+            stop_quietly(session, name)
+            raise Failure(
+                f"compilation job {name} did not end before the deadline that keeps CloudFormation's "
+                f"ServiceTimeout (status {status}); the handler stopped it",
+                physical_id=name,
+            )
+        if now >= session.inline_until:
+            return Result(name, pending=True, state=poll_state(name, session.deadline, source))
+        session.sleep_between_describes()
+
+
+def stop_quietly(session: Session, name: str) -> None:
+    try:
+        session.sagemaker.stop_compilation_job(CompilationJobName=name)
+    except Exception as error:
+        logger.warning("stopping %s: %s", name, error)
+
+
+def _delete_and_wait_gone(session: Session, name: str) -> None:
+    aws_calls.call_with_retry(
+        lambda: session.sagemaker.delete_compilation_job(CompilationJobName=name),
+        what=f"DeleteCompilationJob {name}",
+        deadline=session.deadline,
+    )
+    while session.describe(name) is not None:
+        if cfn_resource.clock.now() >= session.deadline:
+            raise Failure(f"compilation job {name} was still there after DeleteCompilationJob")
+        session.sleep_between_describes()
+
+
+def _wait_until_stopped(session: Session, name: str) -> dict[str, Any] | None:
+    while True:
+        described = session.describe(name)
+        if described is None or described.get("CompilationJobStatus") != "STOPPING":
+            return described
+        if cfn_resource.clock.now() >= session.deadline:
+            raise Failure(f"compilation job {name} was still STOPPING at the deadline", physical_id=name)
+        session.sleep_between_describes()
+
+
+def _stage_model(session: Session, desired: Desired) -> None:
+    """Copy a CDK file asset (keyed ``<hash>.gz``) to the ``.tar.gz`` key SageMaker needs."""
+    if not desired.stage_model_from:
+        return
+    source_bucket, source_key = split_s3_uri(desired.stage_model_from)
+    target_bucket, target_key = split_s3_uri(desired.request[_wire.INPUT_CONFIG]["S3Uri"])
+    extra: dict[str, Any] = {}
+    kms_key = (desired.request.get(_wire.OUTPUT_CONFIG) or {}).get("KmsKeyId")
+    if kms_key:
+        extra = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key}
+    aws_calls.call_with_retry(
+        lambda: session.s3.copy(
+            {"Bucket": source_bucket, "Key": source_key}, target_bucket, target_key, ExtraArgs=extra or None
+        ),
+        what=f"copying the model asset to s3://{target_bucket}/{target_key}",
+        deadline=session.deadline,
+    )
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    match = re.match(r"^s3://([^/]+)/(.+)$", uri)
+    if not match:
+        raise Failure(f"not an s3:// object URI: {uri}")
+    return match.group(1), match.group(2)
+
+
+def _start(session: Session, desired: Desired) -> None:
+    request = dict(desired.request)
+    if desired.tags:
+        request[_wire.TAGS] = desired.tags
+    aws_calls.call_with_retry(
+        lambda: session.sagemaker.create_compilation_job(**request),
+        what=f"CreateCompilationJob {desired.name}",
+        deadline=session.deadline,
+        codes=aws_calls.CREATE_RETRY_CODES,
+    )
+
+
+def create(session: Session, desired: Desired, resolve_source: Any = None) -> Result:
+    """Start the job (or adopt the same one already there) and wait for it."""
+    name = desired.name
+    if not NAME_PATTERN.match(name):
+        raise Failure(f"CompilationJobName {name!r} does not match {NAME_PATTERN.pattern}")
+    source: dict[str, str] = {}
+    if desired.model_source is not None and resolve_source is not None:
+        source = resolve_source(session, desired)
+    existing = session.describe(name)
+    if existing is not None and existing.get("CompilationJobStatus") == "STOPPING":
+        existing = _wait_until_stopped(session, name)
+    if existing is not None:
+        differences = config_differences(desired.request, existing)
+        if differences:
+            raise Failure(
+                f"a compilation job named {name} already exists with a different configuration "
+                f"({', '.join(differences)}); it was left alone. Remove it or choose another name."
+            )
+        if existing.get("CompilationJobStatus") in ENDED_BADLY:
+            logger.info("%s exists but ended %s: deleting it and starting again", name, existing["CompilationJobStatus"])
+            _delete_and_wait_gone(session, name)
+            existing = None
+        else:
+            logger.info("adopting the existing job %s (%s)", name, existing.get("CompilationJobStatus"))
+    if existing is None:
+        _stage_model(session, desired)
+        try:
+            _start(session, desired)
+        except Failure:
+            raise
+        except Exception as error:
+            if aws_calls.error_code(error) == "ResourceInUse":
+                logger.info("%s was created by a concurrent invocation: adopting it", name)
+            else:
+                raise Failure(
+                    f"SageMaker rejected CreateCompilationJob {name}: "
+                    f"{aws_calls.error_code(error)}: {aws_calls.error_message(error)}"
+                ) from error
+    return wait_for_end(session, name, source)
+
+
+def _tags_of(session: Session, arn: str) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    kwargs: dict[str, Any] = {"ResourceArn": arn}
+    while True:
+        page = session.sagemaker.list_tags(**kwargs)
+        tags.update({t["Key"]: t["Value"] for t in page.get("Tags", [])})
+        if not page.get("NextToken"):
+            return tags
+        kwargs["NextToken"] = page["NextToken"]
+
+
+def sync_tags(session: Session, arn: str, wanted: list[dict[str, str]], previous: list[dict[str, str]]) -> None:
+    """AddTags for new or changed tags; DeleteTags for the ones the stack removed."""
+    want = {t["Key"]: t["Value"] for t in wanted}
+    had = {t["Key"]: t["Value"] for t in previous}
+    current = _tags_of(session, arn)
+    to_add = [{"Key": k, "Value": v} for k, v in want.items() if current.get(k) != v]
+    to_remove = [k for k in had if k not in want and k in current]
+    if to_add:
+        session.sagemaker.add_tags(ResourceArn=arn, Tags=to_add)
+    if to_remove:
+        session.sagemaker.delete_tags(ResourceArn=arn, TagKeys=to_remove)
+
+
+def update(session: Session, desired: Desired, previous: Desired, physical_id: str, resolve_source: Any = None) -> Result:
+    """Same name: tags only, in place. New name: a new job (CloudFormation deletes the old)."""
+    if desired.name != physical_id:
+        return create(session, desired, resolve_source)
+    existing = session.describe(physical_id)
+    if existing is None:
+        return create(session, desired, resolve_source)
+    differences = config_differences(desired.request, existing) if desired.model_source is None else []
+    if differences or _changed_besides_tags(desired, previous):
+        fields = ", ".join(differences) or "properties"
+        raise Failure(
+            f"compilation job {physical_id} cannot change in place ({fields} changed) and a job cannot "
+            f"be replaced under the same name; give it a new compilation_job_name",
+            physical_id=physical_id,
+        )
+    sync_tags(session, str(existing["CompilationJobArn"]), desired.tags, previous.tags)
+    status = existing.get("CompilationJobStatus")
+    if status in ENDED_BADLY:
+        raise ended_badly(physical_id, existing)
+    return wait_for_end(session, physical_id, {})
+
+
+def _changed_besides_tags(desired: Desired, previous: Desired) -> bool:
+    return (
+        desired.request != previous.request
+        or desired.stage_model_from != previous.stage_model_from
+        or desired.model_source != previous.model_source
+    )
+
+
+def delete(session: Session, resource_properties: dict[str, Any], physical_id: str) -> Result:
+    """Stop a running job and wait for STOPPED; delete a job that has ended.
+
+    Only a job whose name is the one these properties name is touched: the
+    physical id of a Create that failed before it started anything is an id
+    crhelper made up, and deletes as success with no call at all.
+    """
+    named = str(resource_properties.get(_wire.COMPILATION_JOB_NAME, ""))
+    if not NAME_PATTERN.match(physical_id) or physical_id != named:
+        logger.info("physical id %s is not a job this resource created: nothing to delete", physical_id)
+        return Result(physical_id)
+    return continue_delete(session, physical_id)
+
+
+def continue_delete(session: Session, name: str) -> Result:
+    stop_sent = False
+    while True:
+        described = session.describe(name)
+        if described is None:
+            return Result(name)
+        status = described.get("CompilationJobStatus")
+        if status in RUNNING and not stop_sent:
+            aws_calls.call_with_retry(
+                lambda: session.sagemaker.stop_compilation_job(CompilationJobName=name),
+                what=f"StopCompilationJob {name}",
+                deadline=session.deadline,
+            )
+            stop_sent = True
+        elif status not in RUNNING and status != "STOPPING":
+            _delete_and_wait_gone(session, name)
+            return Result(name)
+        now = cfn_resource.clock.now()
+        if now >= session.deadline:
+            raise Failure(f"compilation job {name} was still {status} at the deadline", physical_id=name)
+        if now >= session.inline_until:
+            return Result(name, pending=True, state=poll_state(name, session.deadline, phase="delete"))
+        session.sleep_between_describes()

@@ -1,0 +1,193 @@
+"""The handler Lambda shared by every resource of one kind in a stack.
+
+The asset is bundled locally, without Docker or network: the handler's own
+folder, the shared modules, the wire contract and the installed crhelper
+package are copied into the asset directory.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import crhelper
+import jsii
+from aws_cdk import (
+    AssetHashType,
+    BundlingOptions,
+    DockerImage,
+    Duration,
+    ILocalBundling,
+    RemovalPolicy,
+    Stack,
+)
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from . import _wire
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+POLL_RULE_PREFIX = "smc-poll-"  # lambda/shared/cfn_resource.py RULE_PREFIX
+HANDLER_TIMEOUT = Duration.minutes(15)
+# cdk-nag's latest-runtime rule accepts python3.14 with aws-cdk-lib 2.275
+# (Runtime.determine_latest_python_runtime still answers 3.13).
+HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14
+
+
+def handler_root() -> Path:
+    """Where the handler code is: inside the package when installed from the
+    wheel (``sagemaker_constructs/_lambda``), ``lambda/`` in the repository."""
+    for candidate in (PACKAGE_DIR / "_lambda", PACKAGE_DIR.parent / "lambda"):
+        if (candidate / "shared" / "cfn_resource.py").is_file():
+            return candidate
+    raise FileNotFoundError(
+        f"handler code not found in {PACKAGE_DIR / '_lambda'} or {PACKAGE_DIR.parent / 'lambda'}"
+    )
+
+
+def _copy_py_files(source: Path, target: Path) -> None:
+    for path in sorted(source.glob("*.py")):
+        shutil.copyfile(path, target / path.name)
+
+
+def bundle_handler(kind: str, output_dir: str | Path) -> Path:
+    """Lay out one handler's asset in ``output_dir``; returns that directory."""
+    root = handler_root()
+    target = Path(output_dir)
+    target.mkdir(parents=True, exist_ok=True)
+    _copy_py_files(root / "shared", target)
+    _copy_py_files(root / kind, target)
+    shutil.copyfile(Path(_wire.__file__), target / "_wire.py")
+    crhelper_dir = Path(crhelper.__file__).resolve().parent
+    shutil.copytree(
+        crhelper_dir,
+        target / "crhelper",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+        dirs_exist_ok=True,
+    )
+    return target
+
+
+@jsii.implements(ILocalBundling)
+class _LocalBundler:
+    def __init__(self, kind: str) -> None:
+        self._kind = kind
+
+    def try_bundle(self, output_dir: str, *, image: Any = None, **_: Any) -> bool:
+        bundle_handler(self._kind, output_dir)
+        return True
+
+
+class HandlerFunction(Construct):
+    """One Lambda per stack and kind, with its own role and log group.
+
+    Holds the statements that grow as resources are added, so that a new
+    resource adds resources to an existing statement instead of a new one.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, kind: str, description: str) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"sagemaker-constructs {kind} handler (no managed policies)",
+        )
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=logs.RetentionDays.ONE_MONTH,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            runtime=HANDLER_RUNTIME,
+            handler="index.handler",
+            code=lambda_.Code.from_asset(
+                str(handler_root() / kind),
+                asset_hash_type=AssetHashType.OUTPUT,
+                bundling=BundlingOptions(
+                    image=DockerImage.from_registry("public.ecr.aws/sam/build-python3.14"),
+                    local=_LocalBundler(kind),
+                ),
+            ),
+            timeout=HANDLER_TIMEOUT,
+            memory_size=256,
+            role=self.role,
+            log_group=self.log_group,
+            description=description,
+        )
+        self.log_group.grant_write(self.role)
+        self._passed_roles: set[str] = set()
+        self._pass_role = iam.PolicyStatement(
+            actions=["iam:PassRole"],
+            conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+        )
+        self._statements: dict[str, iam.PolicyStatement] = {}
+        self.stack = stack
+
+    def statement(self, key: str, actions: list[str], resources: list[str]) -> iam.PolicyStatement:
+        """The handler-role statement ``key``: created once, then extended."""
+        statement = self._statements.get(key)
+        if statement is None:
+            statement = iam.PolicyStatement(actions=actions, resources=resources)
+            self._statements[key] = statement
+            self.role.add_to_principal_policy(statement)
+        else:
+            statement.add_resources(*[r for r in resources if r not in statement.resources])
+        return statement
+
+    def allow_pass_role(self, role: iam.IRole) -> None:
+        """iam:PassRole on exactly this role, only to SageMaker."""
+        key = Stack.of(self).resolve(role.role_arn)
+        marker = repr(key)
+        if marker in self._passed_roles:
+            return
+        if not self._passed_roles:
+            self.role.add_to_principal_policy(self._pass_role)
+        self._passed_roles.add(marker)
+        self._pass_role.add_resources(role.role_arn)
+
+    def allow_polling(self) -> iam.Policy:
+        """What crhelper's EventBridge polling needs, scoped to ``smc-poll-*``.
+
+        The statement naming the function's own ARN lives in a separate
+        policy: in the role's default policy it would form a dependency cycle
+        (the function depends on that policy).
+        """
+        existing = self.node.try_find_child("PollingPolicy")
+        if isinstance(existing, iam.Policy):
+            return existing
+        stack = Stack.of(self)
+        rule_arn = stack.format_arn(service="events", resource="rule", resource_name=f"{POLL_RULE_PREFIX}*")
+        policy = iam.Policy(
+            self,
+            "PollingPolicy",
+            statements=[
+                iam.PolicyStatement(
+                    actions=["events:PutRule", "events:DeleteRule", "events:PutTargets", "events:RemoveTargets"],
+                    resources=[rule_arn],
+                ),
+                iam.PolicyStatement(
+                    actions=["lambda:AddPermission", "lambda:RemovePermission"],
+                    resources=[self.function.function_arn],
+                ),
+            ],
+        )
+        policy.attach_to_role(self.role)
+        return policy
+
+
+def handler_for(scope: Construct, kind: str, description: str) -> HandlerFunction:
+    """The stack's handler for ``kind``, created on first use."""
+    stack = Stack.of(scope)
+    construct_id = "SageMakerConstructs" + "".join(part.title() for part in kind.split("_")) + "Handler"
+    existing = stack.node.try_find_child(construct_id)
+    if isinstance(existing, HandlerFunction):
+        return existing
+    return HandlerFunction(stack, construct_id, kind=kind, description=description)

@@ -1,0 +1,66 @@
+"""Collect-then-raise validation at synth time.
+
+Each check adds a line naming the property, the value and the rule; values
+that are unresolved tokens are skipped (they can only be checked at deploy
+time). :meth:`Problems.raise_if_any` raises one ``ValueError`` listing all.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aws_cdk import Token
+
+
+def is_token(value: Any) -> bool:
+    if isinstance(value, str):
+        return Token.is_unresolved(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return Token.is_unresolved(value)
+    return False
+
+
+def contains_token(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(contains_token(k) or contains_token(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(contains_token(v) for v in value)
+    return is_token(value)
+
+
+class Problems:
+    """The problems found in one construct's properties."""
+
+    def __init__(self, construct_name: str) -> None:
+        self.construct_name = construct_name
+        self.lines: list[str] = []
+
+    def add(self, prop: str, value: Any, rule: str) -> None:
+        self.lines.append(f"{prop} {rule} (got {value!r})")
+
+    def check_pattern(self, prop: str, value: str | None, pattern: str, description: str = "") -> None:
+        if value is None or is_token(value):
+            return
+        if not re.fullmatch(pattern, value):
+            self.add(prop, value, f"must match {description or pattern}")
+
+    def check_length(self, prop: str, value: str | None, low: int, high: int) -> None:
+        if value is None or is_token(value):
+            return
+        if not low <= len(value) <= high:
+            self.add(prop, value, f"must be {low} to {high} characters long ({len(value)} given)")
+
+    def check_range(self, prop: str, value: float | None, low: float | None, high: float | None, unit: str = "") -> None:
+        if value is None or is_token(value):
+            return
+        suffix = f" {unit}" if unit else ""
+        if low is not None and value < low:
+            self.add(prop, value, f"must be at least {low}{suffix}")
+        elif high is not None and value > high:
+            self.add(prop, value, f"must be at most {high}{suffix}")
+
+    def raise_if_any(self) -> None:
+        if self.lines:
+            listing = "\n".join(f"  - {line}" for line in self.lines)
+            raise ValueError(f"{self.construct_name}: {len(self.lines)} invalid properties:\n{listing}")

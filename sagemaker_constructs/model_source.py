@@ -1,0 +1,310 @@
+"""Where a CompilationJob's model comes from.
+
+Each factory returns a :class:`ModelSource`; binding it to a job renders the
+input fields and grants the job role read access to exactly that model.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+from aws_cdk import Stack, Token
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
+from constructs import Construct
+
+
+if TYPE_CHECKING:
+    from ._handler import HandlerFunction
+
+S3_URI = re.compile(r"^s3://([^/]+)/(.+)$")
+
+SEARCH_OPERATORS = (
+    "Equals",
+    "NotEquals",
+    "GreaterThan",
+    "GreaterThanOrEqualTo",
+    "LessThan",
+    "LessThanOrEqualTo",
+    "Contains",
+    "Exists",
+    "NotExists",
+    "In",
+)
+MAX_SEARCH_FILTERS = 20
+FILTER_VALUE_MAX = 1024
+
+
+def grant_object_read(grantee: iam.IGrantable, bucket: s3.IBucket, key: str) -> None:
+    """s3:GetObject on exactly one object (``bucket.grant_read`` would add the
+    whole bucket for List), and decrypt with the bucket's key if it has one."""
+    grantee.grant_principal.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=["s3:GetObject", "s3:GetObjectVersion"],
+            resources=[bucket.arn_for_objects(key)],
+        )
+    )
+    if bucket.encryption_key is not None:
+        bucket.encryption_key.grant_decrypt(grantee)
+
+
+@dataclass
+class ModelBinding:
+    """What a bound source contributes to the custom resource."""
+
+    s3_uri: str | None = None  # InputConfig.S3Uri (None: model package or resolved at deploy time)
+    stage_from: str | None = None  # asset object to copy to s3_uri at deploy time
+    model_package_arn: str | None = None
+    deploy_time_source: dict[str, Any] | None = None
+    version: str | None = None
+    identity: Any = None  # feeds the generated name
+    validate_uri: bool = False
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """One Search filter on TrainingJob properties, checked when created.
+
+    ``In`` takes a list of values (sent comma-separated, as the API wants);
+    ``Exists``/``NotExists`` take none; every other operator takes one.
+    """
+
+    name: str
+    operator: str = "Equals"
+    value: str | Sequence[str] | None = None
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not 1 <= len(self.name) <= 255:
+            problems.append(f"name must be 1 to 255 characters (got {self.name!r})")
+        if self.operator not in SEARCH_OPERATORS:
+            problems.append(f"operator must be one of {', '.join(SEARCH_OPERATORS)} (got {self.operator!r})")
+        elif self.operator in ("Exists", "NotExists"):
+            if self.value is not None:
+                problems.append(f"operator {self.operator} takes no value (got {self.value!r})")
+        elif self.operator == "In":
+            if isinstance(self.value, str) or not self.value:
+                problems.append(f"operator In takes a non-empty list of values (got {self.value!r})")
+            elif any((not isinstance(v, str)) or v == "" or "," in v for v in self.value):
+                problems.append(
+                    f"operator In takes non-empty strings without commas (got {list(self.value)!r})"
+                )
+            elif len(",".join(self.value)) > FILTER_VALUE_MAX:
+                problems.append(f"operator In values joined must be at most {FILTER_VALUE_MAX} characters")
+        elif not isinstance(self.value, str) or not self.value:
+            problems.append(f"operator {self.operator} takes one non-empty string value (got {self.value!r})")
+        elif len(self.value) > FILTER_VALUE_MAX:
+            problems.append(f"value must be at most {FILTER_VALUE_MAX} characters (got {len(self.value)})")
+        if problems:
+            raise ValueError(f"SearchFilter {self.name!r}: " + "; ".join(problems))
+
+    def to_api(self) -> dict[str, str]:
+        rendered = {"Name": self.name, "Operator": self.operator}
+        if self.operator == "In":
+            assert self.value is not None and not isinstance(self.value, str)
+            rendered["Value"] = ",".join(self.value)
+        elif self.value is not None:
+            rendered["Value"] = str(self.value)
+        return rendered
+
+
+@dataclass
+class ModelSource:
+    """Use the factories: ``from_bucket``, ``from_s3_uri``, ``from_asset``,
+    ``from_model_package``, ``from_training_job``, ``from_best_training_job``."""
+
+    kind: str
+    bucket: s3.IBucket | None = None
+    key: str | None = None
+    uri: str | None = None
+    path: str | None = None
+    arn: str | None = None
+    version: str | None = None
+    training_job_name: str | None = None
+    filters: tuple[SearchFilter, ...] = field(default_factory=tuple)
+    sort_by: str | None = None
+    sort_order: str | None = None
+
+    # --- factories ---------------------------------------------------------
+    @staticmethod
+    def from_bucket(bucket: s3.IBucket, key: str, version: str | None = None) -> ModelSource:
+        """An object in a bucket of this app. ``version`` (any string: an object
+        version, an ETag, a run id) feeds the generated name, so a new model at
+        the same key recompiles."""
+        return ModelSource("bucket", bucket=bucket, key=key, version=version)
+
+    @staticmethod
+    def from_s3_uri(uri: str, version: str | None = None) -> ModelSource:
+        """``s3://bucket/key.tar.gz`` (or ``https://``)."""
+        return ModelSource("uri", uri=uri, version=version)
+
+    @staticmethod
+    def from_asset(path: str | Path) -> ModelSource:
+        """A local ``.tar.gz``, uploaded as a CDK file asset and copied at
+        deploy time to a ``.tar.gz`` key below the job's output prefix (CDK keys
+        file assets by their last extension only: ``<hash>.gz``)."""
+        return ModelSource("asset", path=str(path))
+
+    @staticmethod
+    def from_model_package(model_package_version_arn: str) -> ModelSource:
+        """A versioned model package (``ModelPackageVersionArn``)."""
+        return ModelSource("model_package", arn=model_package_version_arn)
+
+    @staticmethod
+    def from_training_job(training_job_name: str, *, training_output_bucket: s3.IBucket) -> ModelSource:
+        """The artifacts of a training job, read at deploy time with DescribeTrainingJob."""
+        return ModelSource("training_job", training_job_name=training_job_name, bucket=training_output_bucket)
+
+    @staticmethod
+    def from_best_training_job(
+        *,
+        filters: Sequence[SearchFilter],
+        training_output_bucket: s3.IBucket,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+    ) -> ModelSource:
+        """The top result of a Search on TrainingJob resources, at deploy time."""
+        return ModelSource(
+            "best_training_job",
+            filters=tuple(filters),
+            bucket=training_output_bucket,
+            sort_by=sort_by,
+            sort_order=sort_order,
+        )
+
+    # --- validation (collected by the construct) ---------------------------
+    def problems(self) -> list[tuple[str, Any, str]]:
+        found: list[tuple[str, Any, str]] = []
+        if self.kind in ("bucket", "uri"):
+            uri = self.key if self.kind == "bucket" else self.uri
+            if uri is not None and not Token.is_unresolved(uri):
+                if self.kind == "uri" and not re.match(r"^(s3|https)://[^/]+/.+", uri):
+                    found.append(("model", uri, "must be an s3:// or https:// URI of an object"))
+                if not uri.endswith(".tar.gz"):
+                    found.append(("model", uri, "must end in .tar.gz (a gzip-compressed tar archive)"))
+        elif self.kind == "asset":
+            assert self.path is not None
+            if not self.path.endswith(".tar.gz"):
+                found.append(("model", self.path, "must be a .tar.gz file"))
+            elif not Path(self.path).is_file():
+                found.append(("model", self.path, "must be an existing file"))
+        elif self.kind == "best_training_job":
+            found.extend(self._search_problems())
+        return found
+
+    def _search_problems(self) -> list[tuple[str, Any, str]]:
+        found: list[tuple[str, Any, str]] = []
+        if not self.filters:
+            found.append(("filters", [], "must hold at least one SearchFilter"))
+        if len(self.filters) > MAX_SEARCH_FILTERS:
+            found.append(("filters", len(self.filters), f"must hold at most {MAX_SEARCH_FILTERS} filters"))
+        contains = [f for f in self.filters if f.operator == "Contains"]
+        if len(contains) > 1:
+            found.append(("filters", [f.name for f in contains], "may use the Contains operator only once"))
+        if self.sort_order is not None and self.sort_order not in ("Ascending", "Descending"):
+            found.append(("sort_order", self.sort_order, "must be Ascending or Descending"))
+        if self.sort_by is not None and not 1 <= len(self.sort_by) <= 255:
+            found.append(("sort_by", self.sort_by, "must be 1 to 255 characters"))
+        return found
+
+    # --- binding -----------------------------------------------------------
+    def bind(
+        self,
+        scope: Construct,
+        *,
+        role: iam.IRole,
+        staging_bucket: s3.IBucket,
+        staging_prefix: str,
+        handler: HandlerFunction,
+    ) -> ModelBinding:
+        if self.kind == "bucket":
+            assert self.bucket is not None and self.key is not None
+            grant_object_read(role, self.bucket, self.key)
+            return ModelBinding(
+                s3_uri=f"s3://{self.bucket.bucket_name}/{self.key}",
+                version=self.version,
+            )
+        if self.kind == "uri":
+            assert self.uri is not None
+            match = S3_URI.match(self.uri) if not Token.is_unresolved(self.uri) else None
+            if match:
+                role.add_to_principal_policy(
+                    iam.PolicyStatement(
+                        actions=["s3:GetObject"],
+                        resources=[Stack.of(scope).format_arn(
+                            service="s3", region="", account="", resource=match.group(1),
+                            resource_name=match.group(2),
+                        )],
+                    )
+                )
+            return ModelBinding(s3_uri=self.uri, version=self.version)
+        if self.kind == "asset":
+            return self._bind_asset(scope, role, staging_bucket, staging_prefix, handler)
+        if self.kind == "model_package":
+            assert self.arn is not None
+            handler.statement("model-packages", ["sagemaker:DescribeModelPackage"], [self.arn])
+            return ModelBinding(model_package_arn=self.arn, identity=self.arn)
+        return self._bind_training(scope, role, handler)
+
+    def _bind_asset(
+        self,
+        scope: Construct,
+        role: iam.IRole,
+        staging_bucket: s3.IBucket,
+        staging_prefix: str,
+        handler: HandlerFunction,
+    ) -> ModelBinding:
+        assert self.path is not None
+        asset = s3_assets.Asset(scope, "ModelAsset", path=self.path)
+        staged_key = f"{staging_prefix}model-inputs/{asset.asset_hash}.tar.gz"
+        # The handler copies the asset object to the .tar.gz key; the job reads the copy.
+        grant_object_read(handler.role, asset.bucket, asset.s3_object_key)
+        staging_bucket.grant_put(handler.role, staged_key)
+        grant_object_read(role, staging_bucket, staged_key)
+        return ModelBinding(
+            s3_uri=f"s3://{staging_bucket.bucket_name}/{staged_key}",
+            stage_from=asset.s3_object_url,
+            identity=asset.asset_hash,
+        )
+
+    def _bind_training(self, scope: Construct, role: iam.IRole, handler: HandlerFunction) -> ModelBinding:
+        assert self.bucket is not None
+        # The artifacts' location is only known at deploy time: read on the training output bucket.
+        self.bucket.grant_read(role)
+        stack = Stack.of(scope)
+        source: dict[str, Any]
+        if self.kind == "training_job":
+            assert self.training_job_name is not None
+            handler.statement(
+                "training-jobs",
+                ["sagemaker:DescribeTrainingJob"],
+                [stack.format_arn(service="sagemaker", resource="training-job",
+                                  resource_name=self.training_job_name.lower())],
+            )
+            source = {"Type": "TrainingJob", "TrainingJobName": self.training_job_name}
+        else:
+            # Search is not resource-scoped in IAM (it has no resource type), so
+            # it needs "*"; DescribeTrainingJob is scoped to training jobs.
+            handler.statement("search", ["sagemaker:Search"], ["*"])
+            handler.statement(
+                "training-jobs",
+                ["sagemaker:DescribeTrainingJob"],
+                [stack.format_arn(service="sagemaker", resource="training-job", resource_name="*")],
+            )
+            source = {
+                "Type": "BestTrainingJob",
+                "SearchExpression": {"Filters": [f.to_api() for f in self.filters]},
+            }
+            if self.sort_by:
+                source["SortBy"] = self.sort_by
+            if self.sort_order:
+                source["SortOrder"] = self.sort_order
+        return ModelBinding(deploy_time_source=source, identity=json.dumps(source, sort_keys=True))
+
+
+__all__ = ["ModelSource", "SearchFilter", "ModelBinding"]
