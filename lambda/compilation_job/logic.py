@@ -124,8 +124,11 @@ def ended_badly(name: str, described: dict[str, Any]) -> Failure:
     status = described.get("CompilationJobStatus", "")
     failure = described.get("FailureReason") or "no reason given"
     return Failure(
-        f"Compilation job ended {status}; see the handler's CloudWatch log. "
-        f"Job {name} status {status}: {failure}",
+        cfn_resource.compose_reason(
+            "Compilation job ended badly; details in the handler's CloudWatch log.",
+            f"Job {name} status {status}",
+            str(failure),
+        ),
         physical_id=name,
     )
 

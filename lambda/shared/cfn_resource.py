@@ -125,6 +125,21 @@ def fit_reason(reason: str, limit: int = MAX_REASON) -> str:
     return marker + reason[len(reason) - (limit - len(marker)) :]
 
 
+def compose_reason(lead: str, key: str, detail: str, limit: int = MAX_REASON) -> str:
+    """``<lead> <key>: <detail>`` in at most ``limit`` characters.
+
+    ``key`` (the resource name and status) always survives whole; a long
+    ``detail`` (SageMaker's FailureReason) keeps its tail, and ``lead`` goes
+    first."""
+    full = f"{lead} {key}: {detail}"
+    if len(full) <= limit:
+        return full
+    room = limit - len(key) - 2
+    if len(detail) > room:
+        return f"{key}: ...{detail[len(detail) - (room - 3):]}"
+    return fit_reason(full, limit)
+
+
 def send_response(url: str, body: dict[str, Any]) -> bool:
     """PUT the response to CloudFormation's pre-signed URL, a bounded number of times.
 

@@ -1,0 +1,255 @@
+"""Lifecycle of Custom::SageMakerCompilationJob through real crhelper and the
+bundled handler, against the strict fake SageMaker and the HTTPS endpoint."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from tests.harness.fake_sagemaker import Script, client_error
+
+NAME = "teststack--compile-0123456789"
+ROLE = "arn:aws:iam::123456789012:role/neo-job-role"
+
+
+def job_properties(name: str = NAME, **overrides: Any) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "CompilationJobName": name,
+        "RoleArn": ROLE,
+        "InputConfig": {
+            "S3Uri": "s3://models/resnet18.tar.gz",
+            "Framework": "PYTORCH",
+            "DataInputConfig": '{"input0":[1,3,224,224]}',
+        },
+        "OutputConfig": {"S3OutputLocation": f"s3://out/compiled/{name}/", "TargetDevice": "sitara_am57x"},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 900},
+        "ServiceTimeout": 1200,
+    }
+    props.update(overrides)
+    return props
+
+
+def test_create_completed_answers_success_with_attributes_and_no_rule(make_lifecycle: Any) -> None:
+    life = make_lifecycle()
+    answer = life.invoke(life.event("Create", job_properties()))
+    assert answer.status == "SUCCESS"
+    assert answer.physical_id == NAME
+    assert answer.data["CompilationJobName"] == NAME
+    assert answer.data["CompilationJobArn"].endswith(f"compilation-job/{NAME}")
+    assert answer.data["S3ModelArtifacts"].startswith(f"s3://out/compiled/{NAME}/")
+    assert answer.data["CompilationJobStatus"] == "COMPLETED"
+    assert answer.data["InferenceImage"] == ""
+    assert life.events.calls == []
+    (request,) = life.sagemaker.called("create_compilation_job")
+    assert request["StoppingCondition"] == {"MaxRuntimeInSeconds": 900}  # parsed back to int
+
+
+def test_create_for_ml_target_returns_inference_image(make_lifecycle: Any) -> None:
+    life = make_lifecycle()
+    props = job_properties(OutputConfig={"S3OutputLocation": "s3://out/x/", "TargetDevice": "ml_c5"})
+    answer = life.invoke(life.event("Create", props))
+    assert answer.data["InferenceImage"].startswith("301217895009.dkr.ecr")
+
+
+def test_create_failed_answers_failed_with_name_status_and_reason_at_the_end(make_lifecycle: Any) -> None:
+    life = make_lifecycle()
+    life.sagemaker.job_scripts[NAME] = Script(
+        [(0, "INPROGRESS"), (30, "FAILED")], failure_reason="ClientError: InputConfiguration: shape mismatch " * 10
+    )
+    answer = life.invoke(life.event("Create", job_properties()))
+    assert answer.status == "FAILED"
+    assert answer.physical_id == NAME  # so the rollback Delete removes it and frees the name
+    assert len(answer.reason) <= 256
+    assert f"Job {NAME} status FAILED:" in answer.reason
+    assert answer.reason.rstrip().endswith("InputConfiguration: shape mismatch")
+
+
+def test_create_inprogress_then_poll_completes(make_lifecycle: Any) -> None:
+    life = make_lifecycle(lambda_timeout=120.0)
+    life.sagemaker.job_scripts[NAME] = Script([(0, "STARTING"), (60, "INPROGRESS"), (400, "COMPLETED")])
+    first = life.invoke(life.event("Create", job_properties()))
+    assert first.body is None  # handed over to polling
+    (rule,) = life.armed_rules()
+    assert rule.startswith("smc-poll-") and len(rule) <= 64
+    answer = first
+    for _ in range(10):
+        (answer,) = life.fire_polls()
+        if answer.body is not None:
+            break
+    assert answer.status == "SUCCESS"
+    assert answer.physical_id == NAME
+    assert answer.data["CompilationJobStatus"] == "COMPLETED"
+    assert "State" not in answer.data and "PhysicalResourceId" not in answer.data
+    assert life.armed_rules() == [] and life.events.rules == {}
+    assert life.lambda_.permissions == {}
+
+
+def test_job_ending_inside_first_invocation_is_answered_without_a_rule(make_lifecycle: Any) -> None:
+    life = make_lifecycle()
+    life.sagemaker.job_scripts[NAME] = Script([(0, "STARTING"), (10, "INPROGRESS"), (95, "COMPLETED")])
+    start = life.clock.now()
+    answer = life.invoke(life.event("Create", job_properties()))
+    assert answer.status == "SUCCESS"
+    assert life.events.calls == []
+    assert life.clock.now() - start < 95 + 8  # answered within one describe interval of the end
+
+
+def test_describes_at_most_every_five_seconds_with_jitter(make_lifecycle: Any) -> None:
+    life = make_lifecycle()
+    life.sagemaker.job_scripts[NAME] = Script([(0, "INPROGRESS"), (300, "COMPLETED")])
+    life.invoke(life.event("Create", job_properties()))
+    waits = [s for s in life.clock.sleeps]
+    assert waits and all(5.0 <= s <= 7.0 for s in waits)
+    assert len(set(round(s, 3) for s in waits)) > 1  # jittered
+
+
+def test_delete_running_job_stops_it_and_waits_for_stopped(make_lifecycle: Any) -> None:
+    life = make_lifecycle()
+    life.sagemaker.job_scripts[NAME] = Script([(0, "INPROGRESS")])
+    life.sagemaker.create_compilation_job(**{k: v for k, v in _api(job_properties()).items()})
+    answer = life.invoke(life.event("Delete", job_properties(), physical_id=NAME))
+    assert answer.status == "SUCCESS"
+    assert life.sagemaker.called("stop_compilation_job") == [{"CompilationJobName": NAME}]
+    assert life.sagemaker.called("delete_compilation_job") == [{"CompilationJobName": NAME}]
+    assert NAME not in life.sagemaker.jobs
+
+
+def test_delete_completed_job_deletes_it_without_sleeping(make_lifecycle: Any) -> None:
+    life = make_lifecycle()
+    life.sagemaker.create_compilation_job(**_api(job_properties()))
+    start = life.clock.now()
+    answer = life.invoke(life.event("Delete", job_properties(), physical_id=NAME))
+    assert answer.status == "SUCCESS"
+    assert life.sagemaker.called("stop_compilation_job") == []
+    assert life.sagemaker.called("delete_compilation_job") == [{"CompilationJobName": NAME}]
+    assert life.clock.now() - start == 0  # no sleep_on_delete
+
+
+def test_delete_unknown_physical_id_succeeds_with_no_call(make_lifecycle: Any) -> None:
+    life = make_lifecycle()
+    crhelper_id = "0c2b4f40-0000-11ef-0000-0a0b0c0d0e0f_Resource_ABCD1234"
+    answer = life.invoke(life.event("Delete", job_properties(), physical_id=crhelper_id))
+    assert answer.status == "SUCCESS"
+    assert answer.physical_id == crhelper_id
+    assert life.sagemaker.calls == []
+
+
+def test_delete_of_job_already_gone_succeeds(make_lifecycle: Any) -> None:
+    life = make_lifecycle()
+    answer = life.invoke(life.event("Delete", job_properties(), physical_id=NAME))
+    assert answer.status == "SUCCESS"
+    assert [op for op, _ in life.sagemaker.calls] == ["describe_compilation_job"]
+
+
+def test_update_to_new_name_creates_a_new_job(make_lifecycle: Any) -> None:
+    life = make_lifecycle()
+    old = job_properties()
+    life.sagemaker.create_compilation_job(**_api(old))
+    new_name = "teststack--compile-abcdef0123"
+    new = job_properties(new_name, InputConfig={**old["InputConfig"], "S3Uri": "s3://models/v2.tar.gz"})
+    answer = life.invoke(life.event("Update", new, physical_id=NAME, old_properties=old))
+    assert answer.status == "SUCCESS"
+    assert answer.physical_id == new_name
+    assert set(life.sagemaker.jobs) == {NAME, new_name}  # CloudFormation deletes the old one next
+
+
+def test_update_of_tags_only_is_in_place(make_lifecycle: Any) -> None:
+    life = make_lifecycle()
+    old = job_properties(Tags=[{"Key": "team", "Value": "ml"}, {"Key": "gone", "Value": "x"}])
+    life.sagemaker.create_compilation_job(**_api(old))
+    new = job_properties(Tags=[{"Key": "team", "Value": "vision"}])
+    answer = life.invoke(life.event("Update", new, physical_id=NAME, old_properties=old))
+    assert answer.status == "SUCCESS"
+    assert answer.physical_id == NAME
+    assert life.sagemaker.jobs[NAME].tags == {"team": "vision"}
+    assert life.sagemaker.called("create_compilation_job")[1:] == []
+
+
+def test_update_of_explicit_name_with_changed_properties_fails_clearly(make_lifecycle: Any) -> None:
+    life = make_lifecycle()
+    name = "my-fixed-job"
+    old = job_properties(name, Options={"ExplicitName": "true"})
+    life.sagemaker.create_compilation_job(**_api(old))
+    new = job_properties(name, Options={"ExplicitName": "true"}, StoppingCondition={"MaxRuntimeInSeconds": 600})
+    answer = life.invoke(life.event("Update", new, physical_id=name, old_properties=old))
+    assert answer.status == "FAILED"
+    assert answer.physical_id == name
+    assert "cannot be replaced under the same name" in answer.reason
+
+
+def test_create_finding_a_completed_job_with_same_config_adopts_it(make_lifecycle: Any) -> None:
+    life = make_lifecycle()
+    life.sagemaker.create_compilation_job(**_api(job_properties()))
+    answer = life.invoke(life.event("Create", job_properties()))
+    assert answer.status == "SUCCESS"
+    assert answer.physical_id == NAME
+    assert len(life.sagemaker.called("create_compilation_job")) == 1  # only the one made above
+
+
+def test_create_finding_a_failed_job_of_same_name_deletes_and_recreates(make_lifecycle: Any) -> None:
+    life = make_lifecycle()
+    life.sagemaker.job_scripts[NAME] = Script([(0, "FAILED")])
+    life.sagemaker.create_compilation_job(**_api(job_properties()))
+    life.sagemaker.job_scripts[NAME] = Script([(0, "COMPLETED")])
+    answer = life.invoke(life.event("Create", job_properties()))
+    assert answer.status == "SUCCESS"
+    assert life.sagemaker.called("delete_compilation_job") == [{"CompilationJobName": NAME}]
+    assert len(life.sagemaker.called("create_compilation_job")) == 2
+
+
+def test_create_finding_a_different_job_of_same_name_fails_and_leaves_it(make_lifecycle: Any) -> None:
+    life = make_lifecycle()
+    life.sagemaker.create_compilation_job(**_api(job_properties(RoleArn="arn:aws:iam::123456789012:role/other")))
+    answer = life.invoke(life.event("Create", job_properties()))
+    assert answer.status == "FAILED"
+    assert "RoleArn" in answer.reason
+    assert answer.physical_id != NAME  # the rollback Delete must not remove someone else's job
+    assert life.sagemaker.called("delete_compilation_job") == []
+
+
+def test_staged_asset_is_copied_to_a_tar_gz_key_before_create(make_lifecycle: Any) -> None:
+    life = make_lifecycle()
+    props = job_properties(
+        InputConfig={"S3Uri": "s3://out/compiled/model-inputs/abc.tar.gz", "Framework": "PYTORCH",
+                     "DataInputConfig": '{"input0":[1,3,224,224]}'},
+        Options={"StageModelFrom": "s3://cdk-assets-123456789012-us-east-1/abc.gz"},
+    )
+    answer = life.invoke(life.event("Create", props))
+    assert answer.status == "SUCCESS"
+    (copy_call,) = life.s3.copies
+    assert copy_call["source"] == {"Bucket": "cdk-assets-123456789012-us-east-1", "Key": "abc.gz"}
+    assert copy_call["key"].endswith(".tar.gz")
+    (request,) = life.sagemaker.called("create_compilation_job")
+    assert request["InputConfig"]["S3Uri"] == "s3://out/compiled/model-inputs/abc.tar.gz"
+
+
+def test_validation_exception_reaches_the_stack_event_and_leaves_nothing(make_lifecycle: Any) -> None:
+    life = make_lifecycle()
+    life.sagemaker.fail(
+        "create_compilation_job",
+        client_error("ValidationException", "Could not assume role arn:aws:iam::123456789012:role/neo-job-role"),
+    )
+    answer = life.invoke(life.event("Create", job_properties()))
+    assert answer.status == "FAILED"
+    assert "ValidationException: Could not assume role" in answer.reason
+    assert life.sagemaker.jobs == {}
+
+
+def _api(props: dict[str, Any]) -> dict[str, Any]:
+    """The CreateCompilationJob request those (unstringified) properties stand for."""
+    request = copy.deepcopy(props)
+    request.pop("ServiceTimeout", None)
+    request.pop("Options", None)
+    return request
+
+
+@pytest.mark.parametrize("status", ["STARTING", "INPROGRESS"])
+def test_create_retried_while_job_runs_adopts_without_second_create(make_lifecycle: Any, status: str) -> None:
+    life = make_lifecycle()
+    life.sagemaker.job_scripts[NAME] = Script([(0, status), (50, "COMPLETED")])
+    life.sagemaker.create_compilation_job(**_api(job_properties()))
+    answer = life.invoke(life.event("Create", job_properties()))
+    assert answer.status == "SUCCESS"
+    assert len(life.sagemaker.called("create_compilation_job")) == 1
