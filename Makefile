@@ -27,7 +27,7 @@ synth: $(VENV)/.installed node_modules/.installed
 	$(PY) scripts/summarize.py cdk.out
 
 ## make test: lint and type checks, then the whole test suite (offline).
-test: $(VENV)/.installed node_modules/.installed lint
+test: $(VENV)/.installed lint
 	$(PY) -m pytest -q
 
 lint: $(VENV)/.installed

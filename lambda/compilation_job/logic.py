@@ -336,7 +336,11 @@ def update(session: Session, desired: Desired, previous: Desired, physical_id: s
     status = existing.get("CompilationJobStatus")
     if status in ENDED_BADLY:
         raise ended_badly(physical_id, existing)
-    return wait_for_end(session, physical_id, {})
+    source: dict[str, str] = {}
+    if desired.model_source is not None and resolve_source is not None:
+        # Tags only: keep answering the training job this job was compiled from.
+        source = resolve_source(session, desired, existing)
+    return wait_for_end(session, physical_id, source)
 
 
 def _changed_besides_tags(desired: Desired, previous: Desired) -> bool:
