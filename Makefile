@@ -30,10 +30,24 @@ synth: $(VENV)/.installed node_modules/.installed
 test: $(VENV)/.installed lint
 	$(PY) -m pytest -q
 
-lint: $(VENV)/.installed
+## make lint: ruff, then the type checks.
+lint: $(VENV)/.installed typecheck
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+## make typecheck: mypy --strict on the package, then on each handler as it is bundled
+## (its modules import each other as top-level modules there; crhelper is the installed one).
+typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	for dir in lambda/*/; do \
+	  kind=$$(basename "$$dir"); [ "$$kind" = shared ] && continue; \
+	  $(PY) -c 'import sys; from sagemaker_constructs._handler import bundle_handler; bundle_handler(*sys.argv[1:])' \
+	    "$$kind" "$$tmp/$$kind"; \
+	  rm -rf "$$tmp/$$kind/crhelper"; \
+	  echo "mypy --strict handler $$kind"; \
+	  $(VENV)/bin/mypy --strict --config-file pyproject.toml --cache-dir "$$tmp/$$kind.mypy-cache" "$$tmp/$$kind"/*.py; \
+	done
 
 ## make bench: speed and size against plain crhelper and the Provider framework.
 bench: $(VENV)/.installed node_modules/.installed

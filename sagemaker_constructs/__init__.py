@@ -45,7 +45,23 @@ _EXPORTS = {
     "TargetPlatformOs": "targets",
 }
 
-__all__ = sorted(_EXPORTS)
+# A literal list, so that type checkers see the lazily imported names as exported.
+__all__ = [
+    "CompilationJob",
+    "FlowDefinition",
+    "Framework",
+    "HumanLoopRequestSource",
+    "ICompilationJob",
+    "IFlowDefinition",
+    "ModelSource",
+    "SearchFilter",
+    "TargetDevice",
+    "TargetPlatform",
+    "TargetPlatformAccelerator",
+    "TargetPlatformArch",
+    "TargetPlatformOs",
+    "TaskPrice",
+]
 __version__ = "0.1.0"
 
 

@@ -27,7 +27,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from . import _wire
+from . import _nag, _wire
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 POLL_RULE_PREFIX = "smc-poll-"  # lambda/shared/cfn_resource.py RULE_PREFIX
@@ -165,6 +165,13 @@ class HandlerFunction(Construct):
             return existing
         stack = Stack.of(self)
         rule_arn = stack.format_arn(service="events", resource="rule", resource_name=f"{POLL_RULE_PREFIX}*")
+        _nag.acknowledge_wildcard_resource(
+            self,
+            rule_arn,
+            f"crhelper names each polling rule at run time ({POLL_RULE_PREFIX} and a random suffix) and "
+            "removes it when the resource is answered; the pattern covers only this library's polling "
+            "rules in this account and region, and the statement holds only rule and target actions.",
+        )
         policy = iam.Policy(
             self,
             "PollingPolicy",

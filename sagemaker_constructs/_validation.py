@@ -12,6 +12,8 @@ from typing import Any
 
 from aws_cdk import Token
 
+MAX_VALUE_SHOWN = 200  # longer values are cut, so that one line stays readable
+
 
 def is_token(value: Any) -> bool:
     if isinstance(value, str):
@@ -37,7 +39,10 @@ class Problems:
         self.lines: list[str] = []
 
     def add(self, prop: str, value: Any, rule: str) -> None:
-        self.lines.append(f"{prop} {rule} (got {value!r})")
+        shown = repr(value)
+        if len(shown) > MAX_VALUE_SHOWN:
+            shown = f"{shown[: MAX_VALUE_SHOWN - 30]}... ({len(shown)} characters)"
+        self.lines.append(f"{prop} {rule} (got {shown})")
 
     def check_pattern(self, prop: str, value: str | None, pattern: str, description: str = "") -> None:
         if value is None or is_token(value):
@@ -51,7 +56,9 @@ class Problems:
         if not low <= len(value) <= high:
             self.add(prop, value, f"must be {low} to {high} characters long ({len(value)} given)")
 
-    def check_range(self, prop: str, value: float | None, low: float | None, high: float | None, unit: str = "") -> None:
+    def check_range(
+        self, prop: str, value: float | None, low: float | None, high: float | None, unit: str = ""
+    ) -> None:
         if value is None or is_token(value):
             return
         suffix = f" {unit}" if unit else ""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Mapping, Protocol, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 import jsii
 from aws_cdk import (
@@ -26,10 +27,10 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from . import _naming, _resource, _wire
+from . import _nag, _naming, _resource, _wire
 from ._handler import handler_for
 from ._validation import Problems, contains_token, is_token
-from .model_source import ModelSource
+from .model_source import ModelSource, grant_object_write
 from .targets import (
     Framework,
     TargetDevice,
@@ -67,7 +68,7 @@ class ICompilationJob(Protocol):
 # --- data_input_config ------------------------------------------------------
 def _is_shape(value: Any) -> bool:
     return (
-        isinstance(value, list)
+        isinstance(value, (list, tuple))
         and len(value) > 0
         and all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in value)
     )
@@ -93,7 +94,7 @@ def _coreml_problem(value: Any) -> str | None:
     flexible = isinstance(shape, list) and shape and all(_is_coreml_dim(d) for d in shape)
     enumerated = isinstance(shape, list) and shape and all(_is_shape(s) for s in shape)
     if not (flexible or enumerated):
-        return "shape must be a list of positive integers or ranges like \"1..10\", or a list of shapes"
+        return 'shape must be a list of positive integers or ranges like "1..10", or a list of shapes'
     if "default_shape" in value and not _is_shape(value["default_shape"]):
         return "default_shape must be a list of positive integers"
     if value.get("type", "Tensor") not in ("Image", "Tensor"):
@@ -115,9 +116,7 @@ def _shapes_of(config: Any) -> list[tuple[str, Any]]:
     return [(f"[{i}]", v) for i, v in enumerate(config)]
 
 
-def _check_data_input_config(
-    problems: Problems, raw: Any, framework: Framework | None, coreml: bool
-) -> Any:
+def _check_data_input_config(problems: Problems, raw: Any, framework: Framework | None, coreml: bool) -> Any:
     """Validate and return the parsed value (dict or list), or None."""
     value = raw
     if isinstance(raw, str):
@@ -126,9 +125,17 @@ def _check_data_input_config(
         except ValueError as error:
             problems.add("data_input_config", raw, f"must be valid JSON ({error})")
             return None
+    elif isinstance(raw, Mapping):
+        value = dict(raw)
+    elif isinstance(raw, tuple):
+        value = list(raw)
     if isinstance(value, list):
         if framework is not Framework.PYTORCH:
-            problems.add("data_input_config", raw, "may be a list of shapes only for PYTORCH; use a mapping of input name to shape")
+            problems.add(
+                "data_input_config",
+                raw,
+                "may be a list of shapes only for PYTORCH; use a mapping of input name to shape",
+            )
             return None
         if not value:
             problems.add("data_input_config", raw, "must name at least one input")
@@ -142,13 +149,16 @@ def _check_data_input_config(
                 problems.add("data_input_config", raw, "input names must be non-empty strings")
                 return None
     else:
-        problems.add("data_input_config", raw, "must be a mapping of input name to shape (or, for PYTORCH, a list of shapes)")
+        problems.add(
+            "data_input_config", raw, "must be a mapping of input name to shape (or, for PYTORCH, a list of shapes)"
+        )
         return None
     for name, shape in _shapes_of(value):
         problem = _shape_problem(shape, coreml)
         if problem:
             problems.add(f"data_input_config[{name}]", shape, problem)
-    serialized = json.dumps(value, separators=(",", ":"))
+    # A string is sent as given, so its own length counts.
+    serialized = raw if isinstance(raw, str) else json.dumps(value, separators=(",", ":"))
     if len(serialized) > DATA_INPUT_CONFIG_MAX:
         problems.add(
             "data_input_config",
@@ -187,7 +197,7 @@ def _framework_version_at_least_2(version: str | None) -> bool:
     if version is None:
         return False
     match = re.match(r"^(\d+)", version)
-    return bool(match) and int(match.group(1)) >= 2
+    return match is not None and int(match.group(1)) >= 2
 
 
 # --- the construct ------------------------------------------------------------
@@ -241,7 +251,8 @@ class CompilationJob(Construct):
         :param vpc_subnets: ``VpcConfig.Subnets`` (with ``security_groups``). Default: no VPC.
         :param security_groups: ``VpcConfig.SecurityGroupIds``. Default: no VPC.
         :param kms_key: ``OutputConfig.KmsKeyId`` for the artifacts. Default: the bucket's encryption.
-        :param removal_policy: DESTROY stops and deletes the job on delete; RETAIN leaves it. Default: DESTROY.
+        :param removal_policy: DESTROY stops and deletes the job on delete; RETAIN leaves it
+            (SNAPSHOT is rejected). Default: DESTROY.
         :param stack_outputs: add CfnOutputs for the ARN and the artifact URI. Default: True.
         """
         super().__init__(scope, construct_id)
@@ -261,13 +272,17 @@ class CompilationJob(Construct):
                 fw is Framework.PYTORCH and not _framework_version_at_least_2(framework_version)
             )
             if needs:
-                rule = "is required for " + fw.value + (
-                    " unless framework_version is 2.0 or newer" if fw is Framework.PYTORCH else ""
+                rule = (
+                    "is required for "
+                    + fw.value
+                    + (" unless framework_version is 2.0 or newer" if fw is Framework.PYTORCH else "")
                 )
                 problems.add("data_input_config", None, rule)
         if compilation_job_name is not None:
             problems.check_pattern(
-                "compilation_job_name", compilation_job_name, _naming.COMPILATION_JOB_NAME_PATTERN.pattern[1:-1],
+                "compilation_job_name",
+                compilation_job_name,
+                _naming.COMPILATION_JOB_NAME_PATTERN.pattern[1:-1],
                 "[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62} (1 to 63 letters, digits and hyphens)",
             )
         problems.check_pattern("framework_version", framework_version, r"[0-9]\.[A-Za-z0-9.]+", "[0-9].[A-Za-z0-9.]+")
@@ -275,6 +290,9 @@ class CompilationJob(Construct):
         rendered_options = self._compiler_options(problems, compiler_options)
         self._check_runtime(problems, runtime)
         self._check_vpc(problems, vpc_subnets, security_groups)
+        if removal_policy is RemovalPolicy.SNAPSHOT:
+            # CloudFormation supports DeletionPolicy Snapshot only for resources with snapshots.
+            problems.add("removal_policy", "SNAPSHOT", "must be DESTROY or RETAIN (a compilation job has no snapshot)")
         for prop, value, rule in model.problems():
             problems.add(prop, value, rule)
         problems.raise_if_any()
@@ -305,15 +323,16 @@ class CompilationJob(Construct):
 
         input_config: dict[str, Any] = {}
         if binding.model_package_arn is None:
-            assert fw is not None
-            input_config = {"Framework": fw.value}
+            input_config = {"Framework": fw.value if fw is not None else framework}
             if binding.s3_uri is not None:
                 input_config["S3Uri"] = binding.s3_uri
             if data_input_config is not None:
                 input_config["DataInputConfig"] = (
-                    data_input_config if isinstance(data_input_config, str)
-                    else json.dumps(parsed_inputs if parsed_inputs is not None else data_input_config,
-                                    separators=(",", ":"))
+                    data_input_config
+                    if isinstance(data_input_config, str)
+                    else json.dumps(
+                        parsed_inputs if parsed_inputs is not None else data_input_config, separators=(",", ":")
+                    )
                 )
             if framework_version is not None:
                 input_config["FrameworkVersion"] = framework_version
@@ -385,10 +404,18 @@ class CompilationJob(Construct):
         self.source_training_job_name = self.resource.get_att_string(_wire.ATTR_SOURCE_TRAINING_JOB_NAME)
         self.source_model_s3_uri = self.resource.get_att_string(_wire.ATTR_SOURCE_MODEL_S3_URI)
         if stack_outputs:
-            CfnOutput(self, "CompilationJobArnOutput", value=self.compilation_job_arn,
-                      description=f"ARN of compilation job {name}")
-            CfnOutput(self, "ModelArtifactsOutput", value=self.model_artifacts_s3_uri,
-                      description=f"Compiled model artifacts of {name}")
+            CfnOutput(
+                self,
+                "CompilationJobArnOutput",
+                value=self.compilation_job_arn,
+                description=f"ARN of compilation job {name}",
+            )
+            CfnOutput(
+                self,
+                "ModelArtifactsOutput",
+                value=self.model_artifacts_s3_uri,
+                description=f"Compiled model artifacts of {name}",
+            )
 
     # --- ITaggableV2 -------------------------------------------------------------
     @property
@@ -397,8 +424,33 @@ class CompilationJob(Construct):
 
     # --- grants ------------------------------------------------------------------
     def grant_read_artifacts(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Read access to this job's compiled artifacts (its prefix only)."""
-        return self.output_bucket.grant_read(grantee, f"{self.artifacts_prefix}*")
+        """Read access to this job's compiled artifacts: GetObject on its prefix,
+        ListBucket only below that prefix, and decrypt with the bucket's key.
+        (``bucket.grant_read`` would let the grantee list the whole bucket.)"""
+        objects = f"{self.artifacts_prefix}*"
+        grant = iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["s3:GetObject", "s3:GetObjectVersion"],
+            resource_arns=[self.output_bucket.arn_for_objects(objects)],
+        )
+        if isinstance(grantee, Construct):
+            _nag.acknowledge_wildcard_resource(
+                grantee,
+                self.output_bucket.arn_for_objects(objects),
+                f"Read of the compiled artifacts of job {self.compilation_job_name} only: SageMaker Neo "
+                "names the artifact object below the job's own prefix, so the grant names that prefix.",
+            )
+        grant = grant.combine(
+            iam.Grant.add_to_principal(
+                grantee=grantee,
+                actions=["s3:ListBucket"],
+                resource_arns=[self.output_bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [objects]}},
+            )
+        )
+        if self.output_bucket.encryption_key is not None:
+            grant = grant.combine(self.output_bucket.encryption_key.grant_decrypt(grantee))
+        return grant
 
     @staticmethod
     def from_compilation_job_name(scope: Construct, construct_id: str, name: str) -> ICompilationJob:
@@ -409,6 +461,8 @@ class CompilationJob(Construct):
     # --- internals -----------------------------------------------------------------
     @staticmethod
     def _framework(problems: Problems, framework: Framework | str) -> Framework | None:
+        if is_token(framework):
+            return None  # checked by SageMaker at deploy time
         try:
             return Framework(framework)
         except ValueError:
@@ -428,8 +482,12 @@ class CompilationJob(Construct):
         if device is None:
             return None
         if isinstance(device, str):
+            if is_token(device):
+                return TargetDevice.of(device)
             if device not in TargetDevice.KNOWN:
-                problems.add("target_device", device, "must be a known device; use TargetDevice.of(name) for a newer one")
+                problems.add(
+                    "target_device", device, "must be a known device; use TargetDevice.of(name) for a newer one"
+                )
                 return None
             return TargetDevice(device)
         return device
@@ -445,6 +503,8 @@ class CompilationJob(Construct):
         if platform.accelerator is not None:
             checks.append(("target_platform.accelerator", platform.accelerator, TargetPlatformAccelerator))
         for prop, value, enum in checks:
+            if is_token(value):
+                continue
             try:
                 enum(value)
             except ValueError:
@@ -460,16 +520,20 @@ class CompilationJob(Construct):
 
     @staticmethod
     def _check_runtime(problems: Problems, runtime: Duration) -> None:
-        seconds = runtime.to_seconds()
+        # to_seconds() raises on a fraction of a second: measure in milliseconds.
+        millis = runtime.to_milliseconds()
+        seconds = millis / 1000
         if seconds < 1:
-            problems.add("max_runtime", f"{seconds} s", "must be at least 1 second")
+            problems.add("max_runtime", f"{seconds:g} s", "must be at least 1 second")
         elif seconds > MAX_RUNTIME_LIMIT.to_seconds():
             problems.add(
                 "max_runtime",
-                f"{seconds} s",
+                f"{seconds:g} s",
                 "must be at most 55 minutes: CloudFormation waits at most one hour for a custom "
                 "resource (ServiceTimeout), and the handler needs the rest to stop the job and answer",
             )
+        elif millis % 1000:
+            problems.add("max_runtime", f"{seconds:g} s", "must be a whole number of seconds")
 
     @staticmethod
     def _check_vpc(
@@ -486,22 +550,48 @@ class CompilationJob(Construct):
             problems.add("security_groups", len(groups), "must hold 1 to 5 security groups")
 
     def _grant_job_role(self, created: bool, bucket: s3.IBucket, key: kms.IKey | None, vpc: bool) -> None:
+        # A given role gets the same grants on the model (ModelSource.bind), the
+        # output prefix and the key as a created one (an immutable role ignores them).
         if key is not None:
-            key.grant_encrypt_decrypt(self.role)
+            # Read the model and write the artifacts with OutputConfig.KmsKeyId: the data-key
+            # actions S3 and SageMaker use, not kms:ReEncrypt* or kms:GenerateDataKey*.
+            key.grant(self.role, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
+        outputs = bucket.arn_for_objects(f"{self.artifacts_prefix}*")
+        grant_object_write(self.role, bucket, f"{self.artifacts_prefix}*")
+        _nag.acknowledge_wildcard_resource(
+            self.role,
+            outputs,
+            "SageMaker Neo writes the compiled artifact below this job's own output prefix, under an "
+            "object name it chooses (<model>-<target>.tar.gz); PutObject covers that one job's prefix only.",
+        )
         if not created:
             return
-        bucket.grant_put(self.role, f"{self.artifacts_prefix}*")
         stack = Stack.of(self)
+        log_streams = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name="/aws/sagemaker/CompilationJobs:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
         self.role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
                 resources=[
-                    stack.format_arn(service="logs", resource="log-group", resource_name="/aws/sagemaker/CompilationJobs",
-                                     arn_format=ArnFormat.COLON_RESOURCE_NAME),
-                    stack.format_arn(service="logs", resource="log-group", resource_name="/aws/sagemaker/CompilationJobs:*",
-                                     arn_format=ArnFormat.COLON_RESOURCE_NAME),
+                    stack.format_arn(
+                        service="logs",
+                        resource="log-group",
+                        resource_name="/aws/sagemaker/CompilationJobs",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    ),
+                    log_streams,
                 ],
             )
+        )
+        _nag.acknowledge_wildcard_resource(
+            self.role,
+            log_streams,
+            "The log streams SageMaker creates, and names, for compilation jobs in its own log group "
+            "/aws/sagemaker/CompilationJobs; no other log group is writable.",
         )
         # PutMetricData has no resource type in IAM; the namespace condition scopes it.
         self.role.add_to_principal_policy(
@@ -517,14 +607,31 @@ class CompilationJob(Construct):
             self.role.add_to_principal_policy(
                 iam.PolicyStatement(
                     actions=[
-                        "ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
-                        "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission",
-                        "ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs", "ec2:DescribeDhcpOptions",
-                        "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
+                        "ec2:CreateNetworkInterface",
+                        "ec2:CreateNetworkInterfacePermission",
+                        "ec2:DeleteNetworkInterface",
+                        "ec2:DeleteNetworkInterfacePermission",
+                        "ec2:DescribeNetworkInterfaces",
+                        "ec2:DescribeVpcs",
+                        "ec2:DescribeDhcpOptions",
+                        "ec2:DescribeSubnets",
+                        "ec2:DescribeSecurityGroups",
                     ],
                     resources=["*"],
                 )
             )
+        _nag.acknowledge_wildcard_resource(
+            self.role,
+            "*",
+            "cloudwatch:PutMetricData has no resource type in IAM, so it needs Resource *; the condition "
+            "cloudwatch:namespace = AWS/SageMaker limits it to SageMaker's metrics."
+            + (
+                " In a VPC, the EC2 Describe* actions SageMaker needs have no resource type either, and the "
+                "network-interface actions act on interfaces SageMaker creates with generated ids."
+                if vpc
+                else ""
+            ),
+        )
 
     def _grant_handler(self, stack: Stack, name: str, explicit: bool, key: kms.IKey | None, staged: bool) -> None:
         actions = [
@@ -537,15 +644,32 @@ class CompilationJob(Construct):
             "sagemaker:ListTags",
         ]
         # SageMaker lowercases names in many ARNs: keep the patterns lowercase.
-        resources = [stack.format_arn(service="sagemaker", resource="compilation-job",
-                                      resource_name=_resource.name_prefix(self) + "*")]
+        resources = [
+            stack.format_arn(
+                service="sagemaker", resource="compilation-job", resource_name=_resource.name_prefix(self) + "*"
+            )
+        ]
         if explicit:
-            resources.append(stack.format_arn(service="sagemaker", resource="compilation-job",
-                                              resource_name=name.lower()))
+            # A token (e.g. a CfnParameter) cannot be lowercased at synth time: it is used as given.
+            resources.append(
+                stack.format_arn(
+                    service="sagemaker",
+                    resource="compilation-job",
+                    resource_name=name if is_token(name) else name.lower(),
+                )
+            )
         self._handler.statement("compilation-jobs", actions, resources)
+        _nag.acknowledge_wildcard_resource(
+            self._handler,
+            resources[0],
+            "The handler acts only on compilation jobs whose names it generates; every such name starts "
+            "with this stack's prefix and ends in a per-job hash, so the pattern names this stack's jobs "
+            "and no job of another stack (see the naming scheme in the README).",
+        )
         self._handler.allow_pass_role(self.role)
         if key is not None and staged:
-            key.grant_encrypt_decrypt(self._handler.role)
+            # Copying the model asset to its staged key with SSE-KMS (multipart copies need Decrypt).
+            key.grant(self._handler.role, "kms:Decrypt", "kms:GenerateDataKey")
         self._polling_policy = self._handler.allow_polling()
 
 

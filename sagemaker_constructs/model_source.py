@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
-from aws_cdk import Stack, Token
+from aws_cdk import Annotations, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
-
 
 if TYPE_CHECKING:
     from ._handler import HandlerFunction
@@ -37,6 +37,7 @@ SEARCH_OPERATORS = (
     "In",
 )
 MAX_SEARCH_FILTERS = 20
+TRAINING_JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")  # botocore TrainingJobName
 FILTER_VALUE_MAX = 1024
 
 
@@ -51,6 +52,20 @@ def grant_object_read(grantee: iam.IGrantable, bucket: s3.IBucket, key: str) -> 
     )
     if bucket.encryption_key is not None:
         bucket.encryption_key.grant_decrypt(grantee)
+
+
+def grant_object_write(grantee: iam.IGrantable, bucket: s3.IBucket, key_pattern: str) -> None:
+    """s3:PutObject (and aborting its multipart uploads) on ``key_pattern`` only, and
+    the bucket key's data-key actions (``bucket.grant_put`` adds ``s3:Abort*``,
+    object tagging and retention, and ``kms:ReEncrypt*``/``kms:GenerateDataKey*``)."""
+    grantee.grant_principal.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=["s3:PutObject", "s3:AbortMultipartUpload"],
+            resources=[bucket.arn_for_objects(key_pattern)],
+        )
+    )
+    if bucket.encryption_key is not None:
+        bucket.encryption_key.grant(grantee, "kms:Decrypt", "kms:GenerateDataKey")
 
 
 @dataclass
@@ -68,10 +83,15 @@ class ModelBinding:
 
 @dataclass(frozen=True)
 class SearchFilter:
-    """One Search filter on TrainingJob properties, checked when created.
+    """One Search filter on TrainingJob properties (a Search ``Filter``),
+    checked when created: a bad operator or value raises ``ValueError``.
 
-    ``In`` takes a list of values (sent comma-separated, as the API wants);
-    ``Exists``/``NotExists`` take none; every other operator takes one.
+    :param name: the property, e.g. ``TrainingJobName``, ``TrainingJobStatus``,
+        ``Metrics.validation:accuracy``, ``HyperParameters.<name>``, ``Tags.<key>``.
+    :param operator: one of the Search operators. Default: ``Equals``.
+    :param value: ``In`` takes a list of values (sent comma-separated, as the
+        API wants); ``Exists``/``NotExists`` take none; every other operator
+        takes one string. Unresolved tokens are not checked.
     """
 
     name: str
@@ -79,37 +99,48 @@ class SearchFilter:
     value: str | Sequence[str] | None = None
 
     def __post_init__(self) -> None:
-        problems = []
-        if not 1 <= len(self.name) <= 255:
-            problems.append(f"name must be 1 to 255 characters (got {self.name!r})")
-        if self.operator not in SEARCH_OPERATORS:
-            problems.append(f"operator must be one of {', '.join(SEARCH_OPERATORS)} (got {self.operator!r})")
-        elif self.operator in ("Exists", "NotExists"):
-            if self.value is not None:
-                problems.append(f"operator {self.operator} takes no value (got {self.value!r})")
-        elif self.operator == "In":
-            if isinstance(self.value, str) or not self.value:
-                problems.append(f"operator In takes a non-empty list of values (got {self.value!r})")
-            elif any((not isinstance(v, str)) or v == "" or "," in v for v in self.value):
-                problems.append(
-                    f"operator In takes non-empty strings without commas (got {list(self.value)!r})"
-                )
-            elif len(",".join(self.value)) > FILTER_VALUE_MAX:
-                problems.append(f"operator In values joined must be at most {FILTER_VALUE_MAX} characters")
-        elif not isinstance(self.value, str) or not self.value:
-            problems.append(f"operator {self.operator} takes one non-empty string value (got {self.value!r})")
-        elif len(self.value) > FILTER_VALUE_MAX:
-            problems.append(f"value must be at most {FILTER_VALUE_MAX} characters (got {len(self.value)})")
+        if self.operator == "In" and isinstance(self.value, (list, tuple)):
+            object.__setattr__(self, "value", tuple(self.value))  # frozen: keep it immutable too
+        problems = self._problems()
         if problems:
             raise ValueError(f"SearchFilter {self.name!r}: " + "; ".join(problems))
 
-    def to_api(self) -> dict[str, str]:
-        rendered = {"Name": self.name, "Operator": self.operator}
+    def _problems(self) -> list[str]:
+        if not isinstance(self.name, str) or not 1 <= len(self.name) <= 255:
+            return [f"name must be a string of 1 to 255 characters (got {self.name!r})"]
+        if self.operator not in SEARCH_OPERATORS:
+            return [f"operator must be one of {', '.join(SEARCH_OPERATORS)} (got {self.operator!r})"]
+        value = self.value
+        if self.operator in ("Exists", "NotExists"):
+            return [] if value is None else [f"operator {self.operator} takes no value (got {value!r})"]
         if self.operator == "In":
-            assert self.value is not None and not isinstance(self.value, str)
+            return self._in_problems()
+        if not isinstance(value, str) or value == "":
+            return [f"operator {self.operator} takes one non-empty string value (got {value!r})"]
+        if not Token.is_unresolved(value) and len(value) > FILTER_VALUE_MAX:
+            return [f"value must be at most {FILTER_VALUE_MAX} characters (got {len(value)})"]
+        return []
+
+    def _in_problems(self) -> list[str]:
+        values = self.value
+        if isinstance(values, str) or not isinstance(values, tuple) or not values:
+            return [f"operator In takes a non-empty list of values (got {values!r})"]
+        bad = [v for v in values if not isinstance(v, str) or v == "" or ("," in v and not Token.is_unresolved(v))]
+        if bad:
+            return [f"operator In takes non-empty strings without commas (got {list(values)!r})"]
+        joined = ",".join(values)
+        if not Token.is_unresolved(joined) and len(joined) > FILTER_VALUE_MAX:
+            rule = f"operator In values joined with commas must be at most {FILTER_VALUE_MAX} characters"
+            return [f"{rule} (got {len(joined)})"]
+        return []
+
+    def to_api(self) -> dict[str, str]:
+        """The Search ``Filter``: ``In`` values joined with commas."""
+        rendered = {"Name": self.name, "Operator": self.operator}
+        if isinstance(self.value, tuple):
             rendered["Value"] = ",".join(self.value)
-        elif self.value is not None:
-            rendered["Value"] = str(self.value)
+        elif isinstance(self.value, str):
+            rendered["Value"] = self.value
         return rendered
 
 
@@ -157,7 +188,15 @@ class ModelSource:
 
     @staticmethod
     def from_training_job(training_job_name: str, *, training_output_bucket: s3.IBucket) -> ModelSource:
-        """The artifacts of a training job, read at deploy time with DescribeTrainingJob."""
+        """The artifacts of a training job (``ModelArtifacts.S3ModelArtifacts``),
+        read at deploy time with DescribeTrainingJob. The job must be Completed.
+
+        :param training_job_name: ``TrainingJobName``.
+        :param training_output_bucket: the bucket the training job wrote its
+            artifacts to; the job role may read it (the key is only known at
+            deploy time). The CompilationJob answers the name and artifact URI
+            as ``source_training_job_name`` and ``source_model_s3_uri``.
+        """
         return ModelSource("training_job", training_job_name=training_job_name, bucket=training_output_bucket)
 
     @staticmethod
@@ -168,7 +207,16 @@ class ModelSource:
         sort_by: str | None = None,
         sort_order: str | None = None,
     ) -> ModelSource:
-        """The top result of a Search on TrainingJob resources, at deploy time."""
+        """The artifacts of the top result of a Search on TrainingJob resources,
+        at deploy time (Search, then DescribeTrainingJob). No match fails the deploy.
+
+        :param filters: the Search ``Filters``, ANDed (1 to 20, one ``Contains`` at most).
+        :param training_output_bucket: the bucket the training jobs wrote their
+            artifacts to; the job role may read it.
+        :param sort_by: ``SortBy``, e.g. ``Metrics.validation:accuracy``. Default: SageMaker's
+            (LastModifiedTime).
+        :param sort_order: ``SortOrder``, Ascending or Descending. Default: SageMaker's (Descending).
+        """
         return ModelSource(
             "best_training_job",
             filters=tuple(filters),
@@ -193,23 +241,36 @@ class ModelSource:
                 found.append(("model", self.path, "must be a .tar.gz file"))
             elif not Path(self.path).is_file():
                 found.append(("model", self.path, "must be an existing file"))
-        elif self.kind == "best_training_job":
+        elif self.kind in ("training_job", "best_training_job"):
             found.extend(self._search_problems())
         return found
 
     def _search_problems(self) -> list[tuple[str, Any, str]]:
+        """The training sources' problems (SearchFilter checks itself when made)."""
         found: list[tuple[str, Any, str]] = []
+        if self.kind == "training_job":
+            name = self.training_job_name
+            if not isinstance(name, str) or not (Token.is_unresolved(name) or TRAINING_JOB_NAME.match(name)):
+                rule = "must match [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62} (1 to 63 letters, digits and hyphens)"
+                found.append(("training_job_name", name, rule))
+            return found
+        strays = [f for f in self.filters if not isinstance(f, SearchFilter)]
+        if strays:
+            found.append(("filters", strays, "must hold SearchFilter objects"))
         if not self.filters:
             found.append(("filters", [], "must hold at least one SearchFilter"))
         if len(self.filters) > MAX_SEARCH_FILTERS:
             found.append(("filters", len(self.filters), f"must hold at most {MAX_SEARCH_FILTERS} filters"))
-        contains = [f for f in self.filters if f.operator == "Contains"]
+        contains = [f.name for f in self.filters if isinstance(f, SearchFilter) and f.operator == "Contains"]
         if len(contains) > 1:
-            found.append(("filters", [f.name for f in contains], "may use the Contains operator only once"))
+            found.append(("filters", contains, "may use the Contains operator only once (a Search allows one)"))
         if self.sort_order is not None and self.sort_order not in ("Ascending", "Descending"):
             found.append(("sort_order", self.sort_order, "must be Ascending or Descending"))
-        if self.sort_by is not None and not 1 <= len(self.sort_by) <= 255:
-            found.append(("sort_by", self.sort_by, "must be 1 to 255 characters"))
+        sort_by = self.sort_by
+        if sort_by is not None and not (
+            isinstance(sort_by, str) and (Token.is_unresolved(sort_by) or 1 <= len(sort_by) <= 255)
+        ):
+            found.append(("sort_by", sort_by, "must be a string of 1 to 255 characters"))
         return found
 
     # --- binding -----------------------------------------------------------
@@ -231,16 +292,29 @@ class ModelSource:
             )
         if self.kind == "uri":
             assert self.uri is not None
-            match = S3_URI.match(self.uri) if not Token.is_unresolved(self.uri) else None
+            # Also matches a URI with tokens in it (s3://${Token}/models/x.tar.gz): the ARN then
+            # holds the same tokens. A URI that is one token, or https://, cannot be scoped here.
+            match = S3_URI.match(self.uri)
             if match:
                 role.add_to_principal_policy(
                     iam.PolicyStatement(
                         actions=["s3:GetObject"],
-                        resources=[Stack.of(scope).format_arn(
-                            service="s3", region="", account="", resource=match.group(1),
-                            resource_name=match.group(2),
-                        )],
+                        resources=[
+                            Stack.of(scope).format_arn(
+                                service="s3",
+                                region="",
+                                account="",
+                                resource=match.group(1),
+                                resource_name=match.group(2),
+                            )
+                        ],
                     )
+                )
+            else:
+                Annotations.of(scope).add_warning_v2(
+                    "sagemaker-constructs:modelReadNotGranted",
+                    "the job role gets no read access to a model URI that is not a literal s3://bucket/key; "
+                    "grant it s3:GetObject on the model yourself (or use ModelSource.from_bucket)",
                 )
             return ModelBinding(s3_uri=self.uri, version=self.version)
         if self.kind == "asset":
@@ -264,7 +338,7 @@ class ModelSource:
         staged_key = f"{staging_prefix}model-inputs/{asset.asset_hash}.tar.gz"
         # The handler copies the asset object to the .tar.gz key; the job reads the copy.
         grant_object_read(handler.role, asset.bucket, asset.s3_object_key)
-        staging_bucket.grant_put(handler.role, staged_key)
+        grant_object_write(handler.role, staging_bucket, staged_key)
         grant_object_read(role, staging_bucket, staged_key)
         return ModelBinding(
             s3_uri=f"s3://{staging_bucket.bucket_name}/{staged_key}",
@@ -274,22 +348,25 @@ class ModelSource:
 
     def _bind_training(self, scope: Construct, role: iam.IRole, handler: HandlerFunction) -> ModelBinding:
         assert self.bucket is not None
-        # The artifacts' location is only known at deploy time: read on the training output bucket.
+        # The artifacts' key is only known at deploy time: read on the training output bucket.
         self.bucket.grant_read(role)
         stack = Stack.of(scope)
         source: dict[str, Any]
         if self.kind == "training_job":
             assert self.training_job_name is not None
+            # SageMaker lowercases names in training-job ARNs; a token cannot be
+            # lowercased at synth time, so it gets every training job.
+            arn_name = "*" if Token.is_unresolved(self.training_job_name) else self.training_job_name.lower()
             handler.statement(
                 "training-jobs",
                 ["sagemaker:DescribeTrainingJob"],
-                [stack.format_arn(service="sagemaker", resource="training-job",
-                                  resource_name=self.training_job_name.lower())],
+                [stack.format_arn(service="sagemaker", resource="training-job", resource_name=arn_name)],
             )
             source = {"Type": "TrainingJob", "TrainingJobName": self.training_job_name}
         else:
-            # Search is not resource-scoped in IAM (it has no resource type), so
-            # it needs "*"; DescribeTrainingJob is scoped to training jobs.
+            # Search has no resource type in IAM (it cannot be scoped to
+            # resources), so it needs "*"; DescribeTrainingJob of the chosen
+            # job, unknown until deploy time, is scoped to training jobs.
             handler.statement("search", ["sagemaker:Search"], ["*"])
             handler.statement(
                 "training-jobs",
@@ -304,7 +381,8 @@ class ModelSource:
                 source["SortBy"] = self.sort_by
             if self.sort_order:
                 source["SortOrder"] = self.sort_order
+        # No s3_uri: the handler sets InputConfig.S3Uri from the source at deploy time.
         return ModelBinding(deploy_time_source=source, identity=json.dumps(source, sort_keys=True))
 
 
-__all__ = ["ModelSource", "SearchFilter", "ModelBinding"]
+__all__ = ["ModelBinding", "ModelSource", "SearchFilter"]

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import _wire
 import boto3
-
 import cfn_resource
 import logic
 import model_sources
-from cfn_resource import Result
+from cfn_resource import Failure, Result
 
 helper = cfn_resource.ManagedResource()
 
@@ -53,14 +53,24 @@ clients = Clients()
 
 def _session(context: Any, deadline: float, inline_seconds: float | None = None) -> logic.Session:
     now = cfn_resource.clock.now()
-    lambda_left = context.get_remaining_time_in_millis() / 1000.0 - logic.LAMBDA_MARGIN_SECONDS
+    lambda_left = max(context.get_remaining_time_in_millis() / 1000.0 - logic.LAMBDA_MARGIN_SECONDS, 0.0)
     budget = lambda_left if inline_seconds is None else min(lambda_left, inline_seconds)
     return logic.Session(
         sagemaker=clients.sagemaker,
         s3=clients.s3,
         deadline=deadline,
-        inline_until=min(deadline, now + max(budget, 0.0)),
+        inline_until=min(deadline, now + budget),
+        invocation_until=now + lambda_left,
     )
+
+
+def _desired(properties: dict[str, Any]) -> logic.Desired:
+    """The properties, parsed; one that does not parse fails before any AWS call."""
+    try:
+        return logic.desired_from(properties)
+    except (_wire.PropertyError, KeyError, TypeError, ValueError) as error:
+        detail = str(error) if isinstance(error, _wire.PropertyError) else f"{type(error).__name__}: {error}"
+        raise Failure(f"invalid resource property: {detail}") from error
 
 
 def _first_session(event: dict[str, Any], context: Any, desired: logic.Desired) -> logic.Session:
@@ -74,23 +84,24 @@ def _poll_session(event: dict[str, Any], context: Any) -> tuple[logic.Session, d
 
 @helper.create
 def create(event: dict[str, Any], context: Any) -> Result:
-    desired = logic.desired_from(event["ResourceProperties"])
+    desired = _desired(event["ResourceProperties"])
     return logic.create(_first_session(event, context, desired), desired, model_sources.resolve)
 
 
 @helper.update
 def update(event: dict[str, Any], context: Any) -> Result:
-    desired = logic.desired_from(event["ResourceProperties"])
-    previous = logic.desired_from(event["OldResourceProperties"])
+    desired = _desired(event["ResourceProperties"])
+    previous = _desired(event["OldResourceProperties"])
     session = _first_session(event, context, desired)
     return logic.update(session, desired, previous, event["PhysicalResourceId"], model_sources.resolve)
 
 
 @helper.delete
 def delete(event: dict[str, Any], context: Any) -> Result:
-    desired = logic.desired_from(event["ResourceProperties"])
-    session = _first_session(event, context, desired)
-    return logic.delete(session, event["ResourceProperties"], event["PhysicalResourceId"])
+    # Properties that no longer parse must not block the stack's deletion.
+    properties = event["ResourceProperties"]
+    deadline = logic.deadline_for(logic.service_timeout_of(properties), cfn_resource.clock.now())
+    return logic.delete(_session(context, deadline), properties, event["PhysicalResourceId"])
 
 
 def _poll(event: dict[str, Any], context: Any) -> Result:

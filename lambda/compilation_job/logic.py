@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -64,6 +65,15 @@ def desired_from(resource_properties: dict[str, Any]) -> Desired:
         model_source=_wire.decode_model_source(source) if source else None,
         service_timeout=int(props.get(_wire.SERVICE_TIMEOUT, DEFAULT_SERVICE_TIMEOUT)),
     )
+
+
+def service_timeout_of(resource_properties: dict[str, Any]) -> int:
+    """ServiceTimeout, or the default when it is missing or not a number: a
+    Delete must not depend on properties that may not parse."""
+    try:
+        return int(resource_properties.get(_wire.SERVICE_TIMEOUT, DEFAULT_SERVICE_TIMEOUT))
+    except (TypeError, ValueError):
+        return DEFAULT_SERVICE_TIMEOUT
 
 
 # --- comparing a described job with the desired one ---------------------------
@@ -142,10 +152,18 @@ class Session:
     s3: Any
     deadline: float  # CloudFormation's deadline, less the margin
     inline_until: float  # when this invocation hands over to polling
+    invocation_until: float = math.inf  # when this Lambda invocation must stop, to answer in time
 
-    def describe(self, name: str) -> dict[str, Any] | None:
+    @property
+    def retry_until(self) -> float:
+        """Retries end here: at the deadline, or when this invocation runs out of time."""
+        return min(self.deadline, self.invocation_until)
+
+    def describe(self, name: str, until: float | None = None) -> dict[str, Any] | None:
         return aws_calls.describe_or_none(
-            self.sagemaker.describe_compilation_job, deadline=self.deadline, CompilationJobName=name
+            self.sagemaker.describe_compilation_job,
+            deadline=self.retry_until if until is None else until,
+            CompilationJobName=name,
         )
 
     def sleep_between_describes(self) -> None:
@@ -156,15 +174,26 @@ def deadline_for(service_timeout: int, started: float) -> float:
     return started + max(service_timeout - DEADLINE_MARGIN_SECONDS, 60.0)
 
 
-def poll_state(name: str, deadline: float, source: dict[str, str] | None = None, phase: str = "create") -> dict[str, Any]:
+def poll_state(
+    name: str, deadline: float, source: dict[str, str] | None = None, phase: str = "create"
+) -> dict[str, Any]:
     return {"Name": name, "Deadline": deadline, "Phase": phase, "Source": source or {}}
 
 
 def wait_for_end(session: Session, name: str, source: dict[str, str]) -> Result:
     """Describe every ~5 s until the job ends, the deadline passes, or this
-    invocation's inline time runs out (then: pending, for polling)."""
+    invocation's inline time runs out (then: pending, for polling).
+
+    A describe that stays throttled is retried until the inline time runs
+    out, then left to the next poll; at the deadline the job is stopped."""
     while True:
-        described = session.describe(name)
+        try:
+            described = session.describe(name, until=min(session.inline_until, session.retry_until))
+        except Failure as gave_up:
+            if cfn_resource.clock.now() >= session.deadline:
+                raise _stopped_at_deadline(session, name, "unknown") from None
+            logger.warning("%s; the next poll looks again", gave_up.reason)
+            return Result(name, pending=True, state=poll_state(name, session.deadline, source))
         if described is None:
             raise Failure(f"compilation job {name} disappeared while being waited for", physical_id=name)
         status = described.get("CompilationJobStatus", "")
@@ -174,21 +203,38 @@ def wait_for_end(session: Session, name: str, source: dict[str, str]) -> Result:
             raise ended_badly(name, described)
         now = cfn_resource.clock.now()
         if now >= session.deadline:
-            stop_quietly(session, name)
-            raise Failure(
-                f"compilation job {name} did not end before the deadline that keeps CloudFormation's "
-                f"ServiceTimeout (status {status}); the handler stopped it",
-                physical_id=name,
-            )
+            raise _stopped_at_deadline(session, name, status)
         if now >= session.inline_until:
             return Result(name, pending=True, state=poll_state(name, session.deadline, source))
         session.sleep_between_describes()
 
 
+def _stopped_at_deadline(session: Session, name: str, status: str) -> Failure:
+    """Stop the job and say so: CloudFormation would give up soon after the deadline."""
+    stop_quietly(session, name)
+    return Failure(
+        cfn_resource.compose_reason(
+            "Did not end before the deadline that keeps CloudFormation's ServiceTimeout; "
+            "the handler stopped it (raise max_runtime if it needs longer).",
+            f"Job {name} status {status}",
+            "did not end before the deadline",
+        ),
+        physical_id=name,
+    )
+
+
+STOP_RETRY_SECONDS = 30.0
+
+
 def stop_quietly(session: Session, name: str) -> None:
+    """StopCompilationJob, retried briefly when throttled; any failure is only logged."""
     try:
-        session.sagemaker.stop_compilation_job(CompilationJobName=name)
-    except Exception as error:
+        aws_calls.call_with_retry(
+            lambda: session.sagemaker.stop_compilation_job(CompilationJobName=name),
+            what=f"StopCompilationJob {name}",
+            deadline=cfn_resource.clock.now() + STOP_RETRY_SECONDS,
+        )
+    except Exception as error:  # noqa: BLE001 - the answer matters more than the stop
         logger.warning("stopping %s: %s", name, error)
 
 
@@ -196,7 +242,7 @@ def _delete_and_wait_gone(session: Session, name: str) -> None:
     aws_calls.call_with_retry(
         lambda: session.sagemaker.delete_compilation_job(CompilationJobName=name),
         what=f"DeleteCompilationJob {name}",
-        deadline=session.deadline,
+        deadline=session.retry_until,
     )
     while session.describe(name) is not None:
         if cfn_resource.clock.now() >= session.deadline:
@@ -229,7 +275,7 @@ def _stage_model(session: Session, desired: Desired) -> None:
             {"Bucket": source_bucket, "Key": source_key}, target_bucket, target_key, ExtraArgs=extra or None
         ),
         what=f"copying the model asset to s3://{target_bucket}/{target_key}",
-        deadline=session.deadline,
+        deadline=session.retry_until,
     )
 
 
@@ -247,7 +293,7 @@ def _start(session: Session, desired: Desired) -> None:
     aws_calls.call_with_retry(
         lambda: session.sagemaker.create_compilation_job(**request),
         what=f"CreateCompilationJob {desired.name}",
-        deadline=session.deadline,
+        deadline=session.retry_until,
         codes=aws_calls.CREATE_RETRY_CODES,
     )
 
@@ -271,7 +317,9 @@ def create(session: Session, desired: Desired, resolve_source: Any = None) -> Re
                 f"({', '.join(differences)}); it was left alone. Remove it or choose another name."
             )
         if existing.get("CompilationJobStatus") in ENDED_BADLY:
-            logger.info("%s exists but ended %s: deleting it and starting again", name, existing["CompilationJobStatus"])
+            logger.info(
+                "%s exists but ended %s: deleting it and starting again", name, existing["CompilationJobStatus"]
+            )
             _delete_and_wait_gone(session, name)
             existing = None
         else:
@@ -285,12 +333,25 @@ def create(session: Session, desired: Desired, resolve_source: Any = None) -> Re
         except Exception as error:
             if aws_calls.error_code(error) == "ResourceInUse":
                 logger.info("%s was created by a concurrent invocation: adopting it", name)
+                _check_raced(session, desired)
             else:
                 raise Failure(
                     f"SageMaker rejected CreateCompilationJob {name}: "
                     f"{aws_calls.error_code(error)}: {aws_calls.error_message(error)}"
                 ) from error
     return wait_for_end(session, name, source)
+
+
+def _check_raced(session: Session, desired: Desired) -> None:
+    """A job another invocation created between our describe and our create is
+    adopted only if it is the same job."""
+    raced = session.describe(desired.name)
+    differences = config_differences(desired.request, raced) if raced is not None else []
+    if differences:
+        raise Failure(
+            f"a compilation job named {desired.name} appeared with a different configuration "
+            f"({', '.join(differences)}); it was left alone"
+        )
 
 
 def _tags_of(session: Session, arn: str) -> dict[str, str]:
@@ -317,7 +378,9 @@ def sync_tags(session: Session, arn: str, wanted: list[dict[str, str]], previous
         session.sagemaker.delete_tags(ResourceArn=arn, TagKeys=to_remove)
 
 
-def update(session: Session, desired: Desired, previous: Desired, physical_id: str, resolve_source: Any = None) -> Result:
+def update(
+    session: Session, desired: Desired, previous: Desired, physical_id: str, resolve_source: Any = None
+) -> Result:
     """Same name: tags only, in place. New name: a new job (CloudFormation deletes the old)."""
     if desired.name != physical_id:
         return create(session, desired, resolve_source)
@@ -376,7 +439,7 @@ def continue_delete(session: Session, name: str) -> Result:
             aws_calls.call_with_retry(
                 lambda: session.sagemaker.stop_compilation_job(CompilationJobName=name),
                 what=f"StopCompilationJob {name}",
-                deadline=session.deadline,
+                deadline=session.retry_until,
             )
             stop_sent = True
         elif status not in RUNNING and status != "STOPPING":

@@ -45,7 +45,7 @@ def describe_filters(filters: list[dict[str, Any]], limit: int) -> str:
     ]
     for shown in range(len(parts), 0, -1):
         rest = len(parts) - shown
-        text = " AND ".join(parts[:shown]) + (f" AND {rest} more" if rest else "")
+        text = " AND ".join(parts[:shown]) + (f" AND {rest} more filter{'s' if rest > 1 else ''}" if rest else "")
         if len(text) <= limit:
             return text
     return _shorten(f"{len(parts)} filters", limit)
@@ -89,7 +89,7 @@ def _artifacts_of(session: Any, training_job_name: str) -> str:
         described = aws_calls.call_with_retry(
             lambda: session.sagemaker.describe_training_job(TrainingJobName=training_job_name),
             what=f"DescribeTrainingJob {training_job_name}",
-            deadline=session.deadline,
+            deadline=session.retry_until,
         )
     except Failure:
         raise
@@ -122,7 +122,7 @@ def _search(session: Any, source: dict[str, Any], max_results: int) -> list[dict
     request = search_request(source, max_results)
     try:
         response = aws_calls.call_with_retry(
-            lambda: session.sagemaker.search(**request), what="Search TrainingJob", deadline=session.deadline
+            lambda: session.sagemaker.search(**request), what="Search TrainingJob", deadline=session.retry_until
         )
     except Failure:
         raise

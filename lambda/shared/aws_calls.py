@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import cfn_resource
 
@@ -89,7 +90,9 @@ def is_not_found(error: BaseException) -> bool:
     return code == "ValidationException" and ("not found" in message or "does not exist" in message)
 
 
-def describe_or_none(describe: Callable[..., dict[str, Any]], *, deadline: float, **kwargs: Any) -> dict[str, Any] | None:
+def describe_or_none(
+    describe: Callable[..., dict[str, Any]], *, deadline: float, **kwargs: Any
+) -> dict[str, Any] | None:
     """Describe a resource; ``None`` when it does not exist."""
     try:
         return call_with_retry(lambda: describe(**kwargs), what=describe.__name__, deadline=deadline)

@@ -21,6 +21,11 @@ subclasses it and changes exactly these things:
 * A failed answer can carry a physical id (the resource's name), so that the
   rollback Delete finds and removes what was created.
 * ``sleep_on_delete`` is 0: no fixed sleep.
+* Its ``__init__`` creates three boto3 clients (lambda, events, logs), about
+  half of a cold import; only polling uses them. Here they are created on
+  first use.
+* A poll invocation that fails answers with the polled resource's physical id,
+  not an id made up for the occasion.
 
 Nothing here imports aws_cdk.
 """
@@ -30,14 +35,17 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import os
 import random
 import ssl
 import string
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
+import boto3
 from crhelper.resource_helper import FAILED, SUCCESS, CfnResource
 
 logger = logging.getLogger(__name__)
@@ -135,8 +143,10 @@ def compose_reason(lead: str, key: str, detail: str, limit: int = MAX_REASON) ->
     if len(full) <= limit:
         return full
     room = limit - len(key) - 2
+    if room < 16:  # a key too long to keep whole: keep the tail of everything
+        return fit_reason(full, limit)
     if len(detail) > room:
-        return f"{key}: ...{detail[len(detail) - (room - 3):]}"
+        return f"{key}: ...{detail[len(detail) - (room - 3) :]}"
     return fit_reason(full, limit)
 
 
@@ -152,9 +162,7 @@ def send_response(url: str, body: dict[str, Any]) -> bool:
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
     for attempt in range(1, SEND_ATTEMPTS + 1):
         try:
-            connection = http.client.HTTPSConnection(
-                parts.netloc, context=context, timeout=SEND_TIMEOUT_SECONDS
-            )
+            connection = http.client.HTTPSConnection(parts.netloc, context=context, timeout=SEND_TIMEOUT_SECONDS)
             connection.request(
                 "PUT",
                 path,
@@ -187,39 +195,127 @@ def _rand(length: int) -> str:
 HandlerFunc = Callable[[dict[str, Any], Any], Result]
 
 
-class ManagedResource(CfnResource):  # type: ignore[misc]
+class ManagedResource(CfnResource):
     """CfnResource whose handler functions return :class:`Result`."""
 
+    # CfnResource's private state, set by crhelper at run time; its stubs leave it out.
+    _event: dict[str, Any]
+    _context: Any
+    _response_url: str
+    _region: str | None
+    _ssl_verify: bool | None
+    _create_func: HandlerFunc | None
+    _update_func: HandlerFunc | None
+    _delete_func: HandlerFunc | None
+    _poll_create_func: HandlerFunc | None
+    _poll_update_func: HandlerFunc | None
+    _poll_delete_func: HandlerFunc | None
+
     def __init__(self) -> None:
-        super().__init__(
-            json_logging=False,
-            log_level="INFO",
-            boto_level="ERROR",
-            polling_interval=1,
-            sleep_on_delete=0,
-        )
+        # crhelper skips creating its clients under AWS_SAM_LOCAL; borrow that
+        # switch for the duration of __init__ only, so they come on first use.
+        self._clients: dict[str, Any] = {}
+        sam_local = os.environ.get("AWS_SAM_LOCAL")
+        os.environ["AWS_SAM_LOCAL"] = "lazy-clients"
+        try:
+            super().__init__(
+                json_logging=False,
+                log_level="INFO",
+                boto_level="ERROR",
+                polling_interval=1,
+                sleep_on_delete=0,
+            )
+        finally:
+            if sam_local is None:
+                del os.environ["AWS_SAM_LOCAL"]
+            else:
+                os.environ["AWS_SAM_LOCAL"] = sam_local
+        self._sam_local = sam_local
         self._pending = False
+        # The rule this invocation is arming, named before any call: a call
+        # whose response is lost may still have created it.
+        self._arming_rule: str | None = None
+
+    # -- crhelper's clients, created on first use -------------------------
+    def _client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = boto3.client(service, region_name=self._region, verify=self._ssl_verify)
+        return self._clients[service]
+
+    @property
+    def _lambda_client(self) -> Any:
+        return self._client("lambda")
+
+    @_lambda_client.setter
+    def _lambda_client(self, client: Any) -> None:
+        self._clients["lambda"] = client
+
+    @property
+    def _events_client(self) -> Any:
+        return self._client("events")
+
+    @_events_client.setter
+    def _events_client(self, client: Any) -> None:
+        self._clients["events"] = client
+
+    @property
+    def _logs_client(self) -> Any:
+        return self._client("logs")
+
+    @_logs_client.setter
+    def _logs_client(self, client: Any) -> None:
+        self._clients["logs"] = client
+
+    # -- registering handler functions -----------------------------------
+    # crhelper types these decorators for functions returning bool | str | None;
+    # here they take functions returning Result (run by _wrap_function below).
+    def create(self, func: HandlerFunc) -> HandlerFunc:  # type: ignore[override]
+        self._create_func = func
+        return func
+
+    def update(self, func: HandlerFunc) -> HandlerFunc:  # type: ignore[override]
+        self._update_func = func
+        return func
+
+    def delete(self, func: HandlerFunc) -> HandlerFunc:  # type: ignore[override]
+        self._delete_func = func
+        return func
+
+    def poll_create(self, func: HandlerFunc) -> HandlerFunc:  # type: ignore[override]
+        self._poll_create_func = func
+        return func
+
+    def poll_update(self, func: HandlerFunc) -> HandlerFunc:  # type: ignore[override]
+        self._poll_update_func = func
+        return func
+
+    def poll_delete(self, func: HandlerFunc) -> HandlerFunc:  # type: ignore[override]
+        self._poll_delete_func = func
+        return func
 
     # -- running the handler function ------------------------------------
     def _wrap_function(self, func: HandlerFunc | None) -> None:
         self._pending = False
+        self._arming_rule = None
         if func is None:
             self.PhysicalResourceId = ""
             return
+        # A poll invocation carries the physical id its first invocation chose.
+        polled_id = str((self._event.get("CrHelperData") or {}).get("PhysicalResourceId") or "")
         try:
             result = func(self._event, self._context)
         except Failure as failure:
             logger.error("FAILED: %s", failure.reason)
             self.Status = FAILED
             self.Reason = failure.reason
-            self.PhysicalResourceId = failure.physical_id or ""
+            self.PhysicalResourceId = failure.physical_id or polled_id
             self.Data = {}
             return
         except Exception as error:  # every path answers CloudFormation
             logger.exception("handler error")
             self.Status = FAILED
             self.Reason = f"{type(error).__name__}: {error}"
-            self.PhysicalResourceId = ""
+            self.PhysicalResourceId = polled_id
             self.Data = {}
             return
         self.PhysicalResourceId = result.physical_id
@@ -254,7 +350,8 @@ class ManagedResource(CfnResource):  # type: ignore[misc]
             self.Data = {}
             self._send_response = True
             return
-        self.PhysicalResourceId = None
+        # None tells crhelper's __call__ that polling is armed: no answer yet (its stub says str).
+        self.PhysicalResourceId = None  # type: ignore[assignment]
 
     # -- polling -------------------------------------------------------------
     def _setup_polling(self) -> None:
@@ -263,16 +360,16 @@ class ManagedResource(CfnResource):  # type: ignore[misc]
         size = len(json.dumps(poll_event(self._event)).encode("utf-8")) + _POLL_KEYS_ALLOWANCE
         if size > MAX_TARGET_INPUT_BYTES:
             raise Failure(
-                f"the poll event would be {size} bytes; EventBridge allows "
-                f"{MAX_TARGET_INPUT_BYTES} in a target Input"
+                f"the poll event would be {size} bytes; EventBridge allows {MAX_TARGET_INPUT_BYTES} in a target Input"
             )
         self._event["CrHelperRule"] = self._put_rule()
         self._event["CrHelperPermission"] = self._add_permission(self._event["CrHelperRule"])
         self._put_targets(self._context.function_name)
 
     def _put_rule(self) -> str:
+        self._arming_rule = RULE_PREFIX + _rand(16)
         response = self._events_client.put_rule(
-            Name=RULE_PREFIX + _rand(16),
+            Name=self._arming_rule,
             ScheduleExpression="rate(1 minute)",
             State="ENABLED",
             Description=f"sagemaker-constructs poll for {self._event['LogicalResourceId']}"[:512],
@@ -295,9 +392,7 @@ class ManagedResource(CfnResource):  # type: ignore[misc]
         partition, region, account = rule_arn.split(":")[1], rule_arn.split(":")[3], rule_arn.split(":")[4]
         target_input = json.dumps(poll_event(self._event))
         if len(target_input.encode("utf-8")) > MAX_TARGET_INPUT_BYTES:
-            raise Failure(
-                f"the poll event is {len(target_input)} bytes; EventBridge allows {MAX_TARGET_INPUT_BYTES}"
-            )
+            raise Failure(f"the poll event is {len(target_input)} bytes; EventBridge allows {MAX_TARGET_INPUT_BYTES}")
         self._events_client.put_targets(
             Rule=rule_arn.split("/")[-1],
             Targets=[
@@ -313,10 +408,11 @@ class ManagedResource(CfnResource):  # type: ignore[misc]
         """Remove rule, target and permission; a part already gone is fine."""
         self._event.pop("CrHelperData", None)
         rule_arn = self._event.get("CrHelperRule")
-        statement_id = self._event.get("CrHelperPermission")
+        rule_name = rule_arn.split("/")[-1] if rule_arn else self._arming_rule
+        # The statement id is the rule name (see _add_permission).
+        statement_id = self._event.get("CrHelperPermission") or self._arming_rule
         steps: list[Callable[[], Any]] = []
-        if rule_arn:
-            rule_name = rule_arn.split("/")[-1]
+        if rule_name:
             steps.append(lambda: self._events_client.remove_targets(Rule=rule_name, Ids=["1"]))
         if statement_id:
             steps.append(
@@ -324,12 +420,12 @@ class ManagedResource(CfnResource):  # type: ignore[misc]
                     FunctionName=self._context.function_name, StatementId=statement_id
                 )
             )
-        if rule_arn:
-            steps.append(lambda: self._events_client.delete_rule(Name=rule_arn.split("/")[-1]))
+        if rule_name:
+            steps.append(lambda: self._events_client.delete_rule(Name=rule_name))
         for step in steps:
             try:
                 step()
-            except Exception as error:  # already gone, or a second poller got there first
+            except Exception as error:  # noqa: BLE001 - already gone, or a second poller got there first
                 logger.warning("removing polling: %s", error)
 
     # -- answering -------------------------------------------------------------
@@ -354,9 +450,7 @@ class ManagedResource(CfnResource):  # type: ignore[misc]
         if body["Status"] == FAILED:
             body["Data"] = {}
         if not body["PhysicalResourceId"]:
-            body["PhysicalResourceId"] = self._event.get("PhysicalResourceId") or self.generate_physical_id(
-                self._event
-            )
+            body["PhysicalResourceId"] = self._event.get("PhysicalResourceId") or self.generate_physical_id(self._event)
         if body["Status"] == FAILED and not body["Reason"]:
             body["Reason"] = "failed without a reason; see the handler's log"
         body["Reason"] = fit_reason(body["Reason"])

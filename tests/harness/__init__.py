@@ -62,7 +62,7 @@ class ResponseServer:
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
+            def do_PUT(self) -> None:
                 path = self.path.split("?")[0]
                 server.attempts[path] = server.attempts.get(path, 0) + 1
                 if path in server.dead_paths:
@@ -122,7 +122,7 @@ def load_handler(kind: str) -> types.SimpleNamespace:
     saved = {name: sys.modules.pop(name) for name in list(sys.modules) if name.split(".")[0] in HANDLER_MODULES}
     sys.path.insert(0, str(target))
     try:
-        index = importlib.import_module("index")
+        importlib.import_module("index")
         modules = {
             name: sys.modules[name]
             for name in list(sys.modules)
@@ -315,6 +315,8 @@ class Lifecycle:
     resource_type: str = "Custom::SageMakerCompilationJob"
     lambda_timeout: float = 900.0
     s3: Any = None
+    # (RequestType, is a poll) of every invocation, in order.
+    invocations: list[tuple[str, bool]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         index = self.handler.index
@@ -341,10 +343,14 @@ class Lifecycle:
         path = "/" + path
         before = len(self.server.responses.get(path, []))
         context = FakeContext(self.clock, self.lambda_timeout)
+        self.invocations.append((event["RequestType"], "CrHelperPoll" in event))
         self.handler.index.handler(copy.deepcopy(event), context)
         answers = self.server.responses.get(path, [])
         body = answers[-1] if len(answers) > before else None
         return Answer(body, path, self.server.attempts.get(path, 0))
+
+    def poll_invocations(self) -> int:
+        return sum(1 for _, is_poll in self.invocations if is_poll)
 
     def armed_rules(self) -> list[str]:
         return [name for name, rule in self.events.rules.items() if rule["targets"]]

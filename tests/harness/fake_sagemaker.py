@@ -39,9 +39,7 @@ def _python_pattern(pattern: str | None) -> str | None:
     the tag shapes use, and skip any other pattern Python cannot compile."""
     if not pattern:
         return None
-    translated = (
-        pattern.replace(r"\p{L}", "a-zA-Z\u00C0-\uFFFF").replace(r"\p{Z}", " ").replace(r"\p{N}", "0-9")
-    )
+    translated = pattern.replace(r"\p{L}", "a-zA-Z\u00c0-\uffff").replace(r"\p{Z}", " ").replace(r"\p{N}", "0-9")
     try:
         re.compile(translated)
     except re.error:
@@ -187,9 +185,13 @@ class FakeSageMaker(StrictFake):
                 described[key] = request[key]
         if status == "COMPLETED":
             location = request["OutputConfig"]["S3OutputLocation"].rstrip("/")
-            described["ModelArtifacts"] = {"S3ModelArtifacts": f"{location}/model-{request['OutputConfig'].get('TargetDevice', 'platform')}.tar.gz"}
+            described["ModelArtifacts"] = {
+                "S3ModelArtifacts": f"{location}/model-{request['OutputConfig'].get('TargetDevice', 'platform')}.tar.gz"
+            }
             if str(request["OutputConfig"].get("TargetDevice", "")).startswith("ml_"):
-                described["InferenceImage"] = "301217895009.dkr.ecr.us-east-1.amazonaws.com/sagemaker-neo-pytorch:1.8-cpu-py3"
+                described["InferenceImage"] = (
+                    "301217895009.dkr.ecr.us-east-1.amazonaws.com/sagemaker-neo-pytorch:1.8-cpu-py3"
+                )
         if status == "FAILED":
             described["FailureReason"] = job.script.failure_reason or "ClientError: compilation failed"
         return described
@@ -308,6 +310,6 @@ class FakeS3(StrictFake):
         self.objects: dict[tuple[str, str], dict[str, Any]] = {}
         self.copies: list[dict[str, Any]] = []
 
-    def copy(self, source: dict[str, str], bucket: str, key: str, ExtraArgs: Any = None) -> None:  # noqa: N803
+    def copy(self, source: dict[str, str], bucket: str, key: str, ExtraArgs: Any = None) -> None:
         self.copies.append({"source": source, "bucket": bucket, "key": key, "extra": ExtraArgs})
         self.objects[(bucket, key)] = {"from": source}

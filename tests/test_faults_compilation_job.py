@@ -1,0 +1,497 @@
+"""Fault matrix of Custom::SageMakerCompilationJob: duplicate invocations, the
+deadline, crhelper's limits at their edges, throttling, rollback paths and bad
+properties. Each case drives CloudFormation-shaped events through the real
+crhelper and the bundled handler, against the strict fake SageMaker and the
+HTTPS response endpoint, on the simulated clock."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from typing import Any
+
+import pytest
+
+from tests.harness import Lifecycle
+from tests.harness.fake_sagemaker import FakeSageMaker, Script, client_error
+
+NAME = "teststack--compile-0123456789"
+NEW_NAME = "teststack--compile-abcdef0123"
+ROLE = "arn:aws:iam::123456789012:role/neo-job-role"
+MAX_RUNTIME = 900
+SERVICE_TIMEOUT = MAX_RUNTIME + 300  # what the construct renders
+CRHELPER_ID = "0c2b4f40-0000-11ef-0000-0a0b0c0d0e0f_Resource_ABCD1234"
+
+
+def job_properties(name: str = NAME, **overrides: Any) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "CompilationJobName": name,
+        "RoleArn": ROLE,
+        "InputConfig": {
+            "S3Uri": "s3://models/resnet18.tar.gz",
+            "Framework": "PYTORCH",
+            "DataInputConfig": '{"input0":[1,3,224,224]}',
+        },
+        "OutputConfig": {"S3OutputLocation": f"s3://out/compiled/{name}/", "TargetDevice": "sitara_am57x"},
+        "StoppingCondition": {"MaxRuntimeInSeconds": MAX_RUNTIME},
+        "ServiceTimeout": SERVICE_TIMEOUT,
+    }
+    props.update(overrides)
+    return props
+
+
+def api_request(props: dict[str, Any]) -> dict[str, Any]:
+    request = copy.deepcopy(props)
+    request.pop("ServiceTimeout", None)
+    request.pop("Options", None)
+    return request
+
+
+def start_job(life: Lifecycle, props: dict[str, Any], script: Script | None = None) -> None:
+    """A job that already exists in SageMaker (made outside the handler under test)."""
+    if script is not None:
+        life.sagemaker.job_scripts[props["CompilationJobName"]] = script
+    life.sagemaker.create_compilation_job(**api_request(props))
+    life.sagemaker.calls.clear()
+
+
+def ops(life: Lifecycle) -> list[str]:
+    return [op for op, _ in life.sagemaker.calls]
+
+
+def drive(life: Lifecycle, event: dict[str, Any]) -> Any:
+    """Invoke, then fire every armed rule each simulated minute until this
+    event has its answer."""
+    return until_answered(life, life.invoke(event))
+
+
+def until_answered(life: Lifecycle, answer: Any, max_polls: int = 60) -> Any:
+    for _ in range(max_polls):
+        if answer.body is not None:
+            return answer
+        for fired in life.fire_polls():
+            if fired.path == answer.path and fired.body is not None:
+                answer = fired
+        if not life.armed_rules() and answer.body is None:
+            break
+    return answer
+
+
+def assert_no_polling_left(life: Lifecycle) -> None:
+    assert life.events.rules == {}
+    assert life.lambda_.permissions == {}
+    before = life.poll_invocations()
+    assert life.fire_polls() == []
+    assert life.poll_invocations() == before
+
+
+# --- duplicate invocations --------------------------------------------------------
+def test_create_retried_after_the_job_started_adopts_it_with_one_create(make_lifecycle: Any) -> None:
+    life = make_lifecycle(lambda_timeout=120.0)
+    life.sagemaker.job_scripts[NAME] = Script([(0, "STARTING"), (30, "INPROGRESS"), (400, "COMPLETED")])
+    event = life.event("Create", job_properties())
+    first = life.invoke(event)
+    assert first.body is None and len(life.armed_rules()) == 1
+    retried = drive(life, event)  # Lambda retries with the same event
+    assert retried.status == "SUCCESS"
+    assert retried.physical_id == NAME
+    assert len(life.sagemaker.called("create_compilation_job")) == 1
+    assert list(life.sagemaker.jobs) == [NAME]
+    assert_no_polling_left(life)
+
+
+def test_create_racing_a_concurrent_create_adopts_on_resource_in_use(make_lifecycle: Any) -> None:
+    life = make_lifecycle()
+    fake = life.sagemaker
+    real_create = fake.create_compilation_job
+
+    def concurrent_invocation_wins(**params: Any) -> dict[str, Any]:
+        real_create(**params)  # the other invocation's create lands first...
+        raise client_error("ResourceInUse", f"Compilation job {params['CompilationJobName']} already exists")
+
+    fake.create_compilation_job = concurrent_invocation_wins
+    answer = life.invoke(life.event("Create", job_properties()))
+    assert answer.status == "SUCCESS"
+    assert answer.physical_id == NAME
+    assert list(fake.jobs) == [NAME]
+    assert len(fake.called("create_compilation_job")) == 1
+
+
+def test_create_racing_a_different_job_of_the_same_name_fails_and_leaves_it(make_lifecycle: Any) -> None:
+    life = make_lifecycle()
+    fake = life.sagemaker
+    real_create = fake.create_compilation_job
+
+    def other_job_wins(**params: Any) -> dict[str, Any]:
+        real_create(**{**params, "RoleArn": "arn:aws:iam::123456789012:role/someone-else"})
+        raise client_error("ResourceInUse", "already exists")
+
+    fake.create_compilation_job = other_job_wins
+    answer = life.invoke(life.event("Create", job_properties()))
+    assert answer.status == "FAILED"
+    assert "different configuration (RoleArn)" in answer.reason
+    assert answer.physical_id != NAME  # the rollback Delete must leave the other job alone
+    rollback = life.invoke(life.event("Delete", job_properties(), physical_id=answer.physical_id))
+    assert rollback.status == "SUCCESS"
+    assert NAME in fake.jobs
+
+
+def test_delete_retried_after_the_job_is_gone_succeeds(make_lifecycle: Any) -> None:
+    life = make_lifecycle()
+    start_job(life, job_properties())
+    event = life.event("Delete", job_properties(), physical_id=NAME)
+    assert life.invoke(event).status == "SUCCESS"
+    life.sagemaker.calls.clear()
+    retried = life.invoke(event)
+    assert retried.status == "SUCCESS"
+    assert retried.physical_id == NAME
+    assert ops(life) == ["describe_compilation_job"]
+
+
+# --- the deadline ----------------------------------------------------------------------
+def test_job_that_never_ends_is_stopped_and_answered_before_cloudformation_gives_up(make_lifecycle: Any) -> None:
+    life = make_lifecycle()
+    life.sagemaker.job_scripts[NAME] = Script([(0, "INPROGRESS")])
+    sent = life.clock.now()
+    answer = drive(life, life.event("Create", job_properties()))
+    answered = life.clock.now()
+    assert answer.status == "FAILED"
+    assert answer.physical_id == NAME
+    assert "did not end before the deadline" in answer.reason
+    assert f"Job {NAME} status INPROGRESS" in answer.reason
+    assert len(answer.reason) <= 256
+    assert life.sagemaker.called("stop_compilation_job") == [{"CompilationJobName": NAME}]
+    assert life.poll_invocations() >= 1  # polling carried on after the first invocation
+    assert answered - sent < SERVICE_TIMEOUT
+    assert answered - sent >= SERVICE_TIMEOUT - 180  # not before the deadline
+    assert_no_polling_left(life)
+
+
+def test_poll_arriving_after_the_deadline_stops_cleans_up_and_answers(make_lifecycle: Any) -> None:
+    life = make_lifecycle(lambda_timeout=120.0)
+    life.sagemaker.job_scripts[NAME] = Script([(0, "INPROGRESS")])
+    first = life.invoke(life.event("Create", job_properties()))
+    assert first.body is None
+    (answer,) = life.fire_polls(minutes=SERVICE_TIMEOUT / 60)  # a poll delayed past the deadline
+    assert answer.status == "FAILED"
+    assert answer.physical_id == NAME
+    assert "did not end before the deadline" in answer.reason
+    assert life.sagemaker.called("stop_compilation_job") == [{"CompilationJobName": NAME}]
+    assert_no_polling_left(life)
+
+
+def test_poll_after_the_deadline_with_describe_throttled_still_stops_and_answers(make_lifecycle: Any) -> None:
+    life = make_lifecycle(lambda_timeout=120.0)
+    life.sagemaker.job_scripts[NAME] = Script([(0, "INPROGRESS")])
+    assert life.invoke(life.event("Create", job_properties())).body is None
+    life.sagemaker.fail("describe_compilation_job", client_error("ThrottlingException", status=400), times=1000)
+    (answer,) = life.fire_polls(minutes=SERVICE_TIMEOUT / 60)
+    assert answer.status == "FAILED"
+    assert answer.physical_id == NAME
+    assert "did not end before the deadline" in answer.reason
+    assert life.sagemaker.called("stop_compilation_job") == [{"CompilationJobName": NAME}]
+    assert_no_polling_left(life)
+
+
+# --- crhelper's limits at their edges ---------------------------------------------------
+def test_hundred_character_logical_id_gets_short_rule_and_statement_names(make_lifecycle: Any) -> None:
+    life = make_lifecycle(lambda_timeout=120.0)
+    life.sagemaker.job_scripts[NAME] = Script([(0, "INPROGRESS"), (300, "COMPLETED")])
+    logical_id = "CompileFor" + "X" * 90
+    assert len(logical_id) == 100
+    event = life.event("Create", job_properties(), logical_id=logical_id)
+    first = life.invoke(event)
+    assert first.body is None
+    (rule,) = life.armed_rules()
+    (statement_id,) = life.lambda_.permissions
+    assert rule.startswith("smc-poll-") and len(rule) <= 64  # FakeEvents also refuses > 64
+    assert len(statement_id) <= 100  # FakeLambda also refuses > 100
+    answer = until_answered(life, first)
+    assert answer.status == "SUCCESS"
+    assert answer.body is not None and answer.body["LogicalResourceId"] == logical_id
+    assert_no_polling_left(life)
+
+
+def _data_input_config(size: int) -> str:
+    shapes: dict[str, list[int]] = {}
+    index = 0
+    while len(json.dumps(shapes, separators=(",", ":"))) < size:
+        shapes[f"input_{index:04d}"] = [1, 3, 224, 224]
+        index += 1
+    return json.dumps(shapes, separators=(",", ":"))
+
+
+def test_ten_kilobyte_data_input_config_keeps_the_poll_target_input_small(make_lifecycle: Any) -> None:
+    life = make_lifecycle(lambda_timeout=120.0)
+    life.sagemaker.job_scripts[NAME] = Script([(0, "INPROGRESS"), (300, "COMPLETED")])
+    config = _data_input_config(10 * 1024)
+    assert 10 * 1024 <= len(config) <= 16384
+    props = job_properties(InputConfig={**job_properties()["InputConfig"], "DataInputConfig": config})
+    event = life.event("Create", props)
+    assert len(json.dumps(event)) > 8192  # crhelper would copy all of this into the target Input
+    first = life.invoke(event)
+    assert first.body is None
+    ((_, put_targets),) = [call for call in life.events.calls if call[0] == "put_targets"]
+    target_input = put_targets["Targets"][0]["Input"]
+    assert len(target_input.encode()) <= 8192
+    assert "ResourceProperties" not in json.loads(target_input)
+    answer = until_answered(life, first)
+    assert answer.status == "SUCCESS"
+    (request,) = life.sagemaker.called("create_compilation_job")
+    assert request["InputConfig"]["DataInputConfig"] == config
+
+
+class LongImageSageMaker(FakeSageMaker):
+    """Answers an InferenceImage of a chosen length, to size the response body."""
+
+    def __init__(self, image_length: int) -> None:
+        super().__init__()
+        self.image_length = image_length
+
+    def describe_compilation_job(self, **params: Any) -> dict[str, Any]:
+        described = super().describe_compilation_job(**params)
+        if described["CompilationJobStatus"] == "COMPLETED":
+            described["InferenceImage"] = "i" * self.image_length
+        return described
+
+
+def _answer_with_image(make_lifecycle: Any, image_length: int) -> Any:
+    life = make_lifecycle(sagemaker=LongImageSageMaker(image_length))
+    answer = life.invoke(life.event("Create", job_properties()))
+    return answer, life.server.raw_sizes[answer.path][-1]
+
+
+def test_response_body_of_exactly_4096_bytes_is_sent_and_4097_becomes_failed(make_lifecycle: Any) -> None:
+    _, probe_size = _answer_with_image(make_lifecycle, 1000)
+    fitting = 1000 + (4096 - probe_size)
+    at_limit, size = _answer_with_image(make_lifecycle, fitting)
+    assert size == 4096
+    assert at_limit.status == "SUCCESS"
+    assert len(at_limit.data["InferenceImage"]) == fitting
+    over, size = _answer_with_image(make_lifecycle, fitting + 1)
+    assert over.status == "FAILED"
+    assert size <= 4096
+    assert over.data == {}
+    assert "4096" in over.reason
+    assert over.physical_id == NAME
+
+
+def _failed_reason(make_lifecycle: Any, failure_reason: str) -> str:
+    life = make_lifecycle()
+    life.sagemaker.job_scripts[NAME] = Script([(0, "FAILED")], failure_reason=failure_reason)
+    answer = life.invoke(life.event("Create", job_properties()))
+    assert answer.status == "FAILED"
+    assert answer.physical_id == NAME
+    return answer.reason
+
+
+def test_reason_of_exactly_256_characters_is_kept_whole_and_257_keeps_the_tail(make_lifecycle: Any) -> None:
+    probe = _failed_reason(make_lifecycle, "x")
+    pad = 256 - len(probe)
+    exact_failure = "ClientError: " + "a" * (pad - len("ClientError: ")) + "x"
+    exact = _failed_reason(make_lifecycle, exact_failure)
+    assert len(exact) == 256
+    assert exact == probe[:-1] + exact_failure  # nothing cut
+    longer = _failed_reason(make_lifecycle, "b" + exact_failure)
+    assert len(longer) == 256
+    assert longer.endswith(f"Job {NAME} status FAILED: b{exact_failure}")
+    assert longer != probe[:-1] + "b" + exact_failure
+
+
+def test_dead_response_url_costs_bounded_attempts_and_returns(make_lifecycle: Any) -> None:
+    life = make_lifecycle()
+    event = life.event("Create", job_properties())
+    path = "/" + event["ResponseURL"].split("//", 1)[1].split("/", 1)[1].split("?")[0]
+    life.server.dead_paths.add(path)
+    real_start = time.monotonic()
+    answer = life.invoke(event)
+    assert time.monotonic() - real_start < 20  # no real backoff sleeping
+    assert answer.body is None
+    assert answer.attempts == life.handler.cfn_resource.SEND_ATTEMPTS == 5
+    assert life.clock.sleeps[-4:] == [2.0, 4.0, 8.0, 8.0]  # backoff on the simulated clock
+
+
+@pytest.mark.parametrize(
+    ("failing_call", "takes_effect"),
+    [("put_rule", False), ("put_rule", True), ("put_targets", True)],
+    ids=["put_rule-refused", "put_rule-response-lost", "put_targets-refused"],
+)
+def test_polling_setup_failure_answers_failed_with_the_job_name_and_leaks_nothing(
+    make_lifecycle: Any, failing_call: str, takes_effect: bool
+) -> None:
+    life = make_lifecycle(lambda_timeout=120.0)
+    life.sagemaker.job_scripts[NAME] = Script([(0, "INPROGRESS")])
+    real = getattr(life.events, failing_call)
+
+    def refuse(**kw: Any) -> Any:
+        if takes_effect:  # the call did its work, but the caller sees an error
+            real(**kw)
+        raise client_error("AccessDeniedException", f"not authorized to perform events:{failing_call}")
+
+    setattr(life.events, failing_call, refuse)
+    answer = life.invoke(life.event("Create", job_properties()))
+    assert answer.status == "FAILED"
+    assert answer.physical_id == NAME  # the rollback Delete stops and removes the job
+    assert "could not schedule polling" in answer.reason
+    assert life.events.rules == {}
+    assert life.lambda_.permissions == {}
+    rollback = drive(life, life.event("Delete", job_properties(), physical_id=NAME))
+    assert rollback.status == "SUCCESS"
+    assert life.sagemaker.called("stop_compilation_job") == [{"CompilationJobName": NAME}]
+    assert NAME not in life.sagemaker.jobs
+
+
+# --- throttling and transient errors ---------------------------------------------------
+@pytest.mark.parametrize(
+    "error",
+    [
+        client_error("ThrottlingException", "Rate exceeded"),
+        client_error("InternalFailure", "We encountered an internal error", status=500),
+        client_error("ResourceLimitExceeded", "The account-level service limit for compilation jobs is 10"),
+    ],
+    ids=["throttling", "http-500", "resource-limit"],
+)
+def test_create_retries_transient_errors_with_backoff_and_starts_one_job(make_lifecycle: Any, error: Any) -> None:
+    life = make_lifecycle()
+    life.sagemaker.fail("create_compilation_job", error, times=3)
+    answer = life.invoke(life.event("Create", job_properties()))
+    assert answer.status == "SUCCESS"
+    assert len(life.sagemaker.called("create_compilation_job")) == 4
+    assert list(life.sagemaker.jobs) == [NAME]
+    backoff = life.clock.sleeps[:3]
+    assert [int(s) for s in backoff] == [1, 2, 4]  # 1, 2, 4 s plus up to 1 s of jitter
+
+
+def test_create_throttled_forever_fails_clearly_within_the_deadline_and_leaves_no_job(make_lifecycle: Any) -> None:
+    life = make_lifecycle()
+    life.sagemaker.fail("create_compilation_job", client_error("ThrottlingException", "Rate exceeded"), times=10_000)
+    sent = life.clock.now()
+    answer = drive(life, life.event("Create", job_properties()))
+    assert answer.status == "FAILED"
+    assert life.clock.now() - sent < min(SERVICE_TIMEOUT - 180, life.lambda_timeout)
+    assert "CreateCompilationJob" in answer.reason and "ThrottlingException: Rate exceeded" in answer.reason
+    assert "before the deadline" in answer.reason
+    assert life.sagemaker.jobs == {}
+    assert answer.physical_id != NAME
+    assert life.events.calls == []
+
+
+def test_describe_throttled_while_waiting_keeps_waiting(make_lifecycle: Any) -> None:
+    life = make_lifecycle()
+    fake = life.sagemaker
+    fake.job_scripts[NAME] = Script([(0, "INPROGRESS"), (120, "COMPLETED")])
+    real_create = fake.create_compilation_job
+
+    def create_then_throttle(**params: Any) -> dict[str, Any]:
+        response = real_create(**params)
+        fake.fail("describe_compilation_job", client_error("ThrottlingException", "Rate exceeded"), times=4)
+        return response
+
+    fake.create_compilation_job = create_then_throttle
+    answer = life.invoke(life.event("Create", job_properties()))
+    assert answer.status == "SUCCESS"
+    assert answer.data["CompilationJobStatus"] == "COMPLETED"
+    assert len(fake.called("create_compilation_job")) == 1
+    assert life.events.calls == []
+
+
+def test_describe_throttled_for_the_whole_first_invocation_hands_over_to_polling(make_lifecycle: Any) -> None:
+    life = make_lifecycle(lambda_timeout=120.0)
+    fake = life.sagemaker
+    fake.job_scripts[NAME] = Script([(0, "INPROGRESS"), (150, "COMPLETED")])
+    real_create = fake.create_compilation_job
+
+    def create_then_throttle(**params: Any) -> dict[str, Any]:
+        response = real_create(**params)
+        fake.fail("describe_compilation_job", client_error("ThrottlingException", "Rate exceeded"), times=1000)
+        return response
+
+    fake.create_compilation_job = create_then_throttle
+    event = life.event("Create", job_properties())
+    first = life.invoke(event)
+    assert first.body is None  # not FAILED: the next poll looks again
+    fake._faults.clear()
+    answer = until_answered(life, first)
+    assert answer.status == "SUCCESS"
+    assert_no_polling_left(life)
+
+
+# --- rollback paths -------------------------------------------------------------------------
+def test_rollback_delete_after_a_failed_create_makes_no_sagemaker_call(make_lifecycle: Any) -> None:
+    life = make_lifecycle()
+    life.sagemaker.fail("create_compilation_job", client_error("ValidationException", "Invalid InputConfig"))
+    failed = life.invoke(life.event("Create", job_properties()))
+    assert failed.status == "FAILED"
+    generated = failed.physical_id
+    assert generated and generated != NAME
+    life.sagemaker.calls.clear()
+    rollback = life.invoke(life.event("Delete", job_properties(), physical_id=generated))
+    assert rollback.status == "SUCCESS"
+    assert rollback.physical_id == generated
+    assert life.sagemaker.calls == []
+
+
+def test_update_rollback_adopts_the_old_job_untouched_and_cleanup_deletes_the_failed_new_one(
+    make_lifecycle: Any,
+) -> None:
+    life = make_lifecycle()
+    old = job_properties()
+    start_job(life, old)
+    new = job_properties(NEW_NAME, InputConfig={**old["InputConfig"], "S3Uri": "s3://models/v2.tar.gz"})
+    life.sagemaker.job_scripts[NEW_NAME] = Script([(0, "INPROGRESS"), (60, "FAILED")], "ClientError: bad model")
+
+    update = life.invoke(life.event("Update", new, physical_id=NAME, old_properties=old))
+    assert update.status == "FAILED"
+    assert update.physical_id == NEW_NAME
+
+    life.sagemaker.calls.clear()
+    rollback = life.invoke(life.event("Update", old, physical_id=NEW_NAME, old_properties=new))
+    assert rollback.status == "SUCCESS"
+    assert rollback.physical_id == NAME  # differs from NEW_NAME: CloudFormation deletes the new one
+    assert rollback.data["S3ModelArtifacts"].startswith(f"s3://out/compiled/{NAME}/")
+    touched = [op for op, params in life.sagemaker.calls if params.get("CompilationJobName") == NAME]
+    assert set(touched) == {"describe_compilation_job"}  # no create, stop or delete on the old job
+
+    cleanup = life.invoke(life.event("Delete", new, physical_id=NEW_NAME))
+    assert cleanup.status == "SUCCESS"
+    assert life.sagemaker.called("delete_compilation_job") == [{"CompilationJobName": NEW_NAME}]
+    assert set(life.sagemaker.jobs) == {NAME}
+
+
+def test_delete_while_the_job_is_stopping_waits_for_stopped_then_deletes(make_lifecycle: Any) -> None:
+    life = make_lifecycle()
+    start_job(life, job_properties(), Script([(0, "INPROGRESS")]))
+    life.sagemaker.stop_compilation_job(CompilationJobName=NAME)
+    life.sagemaker.calls.clear()
+    started = life.clock.now()
+    answer = life.invoke(life.event("Delete", job_properties(), physical_id=NAME))
+    assert answer.status == "SUCCESS"
+    assert life.sagemaker.called("stop_compilation_job") == []
+    assert life.sagemaker.called("delete_compilation_job") == [{"CompilationJobName": NAME}]
+    assert life.clock.now() - started >= FakeSageMaker.STOP_SECONDS  # waited for STOPPED
+    assert NAME not in life.sagemaker.jobs
+
+
+# --- bad properties at deploy time --------------------------------------------------------
+def test_validation_exception_message_reaches_the_reason_and_no_job_is_left(make_lifecycle: Any) -> None:
+    life = make_lifecycle()
+    message = "1 validation error detected: Value 'arm64' at 'outputConfig.targetPlatform.arch' failed"
+    life.sagemaker.fail("create_compilation_job", client_error("ValidationException", message))
+    answer = life.invoke(life.event("Create", job_properties()))
+    assert answer.status == "FAILED"
+    assert answer.reason.endswith(f"ValidationException: {message}")
+    assert life.sagemaker.jobs == {}
+    assert len(life.sagemaker.called("create_compilation_job")) == 1  # not retried
+
+
+def test_non_integer_max_runtime_fails_naming_the_property_with_no_sagemaker_call(make_lifecycle: Any) -> None:
+    life = make_lifecycle()
+    props = job_properties(StoppingCondition={"MaxRuntimeInSeconds": "15 minutes"})
+    answer = life.invoke(life.event("Create", props))
+    assert answer.status == "FAILED"
+    assert "StoppingCondition.MaxRuntimeInSeconds" in answer.reason and "15 minutes" in answer.reason
+    assert life.sagemaker.calls == []
+    rollback = life.invoke(life.event("Delete", props, physical_id=answer.physical_id))
+    assert rollback.status == "SUCCESS"  # properties that do not parse never block the rollback
+    assert life.sagemaker.calls == []
