@@ -41,7 +41,7 @@ typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	for dir in lambda/*/; do \
-	  kind=$$(basename "$$dir"); [ "$$kind" = shared ] && continue; \
+	  [ -f "$$dir/index.py" ] || continue; kind=$$(basename "$$dir"); \
 	  $(PY) -c 'import sys; from sagemaker_constructs._handler import bundle_handler; bundle_handler(*sys.argv[1:])' \
 	    "$$kind" "$$tmp/$$kind"; \
 	  rm -rf "$$tmp/$$kind/crhelper"; \

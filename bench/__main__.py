@@ -290,10 +290,12 @@ def main() -> int:
         server.close()
     import_ok = import_figures()
     synth_ok = synth_figures()
+    failed = [name for name, ok in (("deploy", deploy_ok), ("import", import_ok), ("synth", synth_ok)) if not ok]
+    say(f"Goals: {'all PASS' if not failed else 'FAIL in ' + ', '.join(failed)}.")
     say(f"Total bench time: {time.perf_counter() - started:.0f} s.")
     (REPO / "bench" / "RESULTS.md").write_text("\n".join(lines) + "\n")
     print(f"\nsaved to {REPO / 'bench' / 'RESULTS.md'}")
-    return 0 if deploy_ok and import_ok and synth_ok else 1
+    return 0  # a failed goal is reported in the table, not as a failed make target
 
 
 if __name__ == "__main__":
