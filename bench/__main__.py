@@ -8,6 +8,7 @@ handler import times from fresh processes.
 from __future__ import annotations
 
 import datetime
+import itertools
 import logging
 import os
 import platform
@@ -17,7 +18,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("AWS_REGION", "us-east-1")
@@ -30,8 +30,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench import sim, synth  # noqa: E402
-from tests.harness import ResponseServer, load_handler  # noqa: E402
+from bench import sim, synth
+from tests.harness import ResponseServer, load_handler
 
 JOB_ENDS_IN_FIRST_INVOCATION = [15.0, 45.0, 90.0, 150.0, 240.0, 330.0, 420.0, 510.0, 600.0, 700.0]
 JOB_ENDS_AFTER_FIRST_INVOCATION = [900.0, 945.0, 1000.0, 1080.0, 1150.0, 1230.0, 1320.0, 1500.0]
@@ -59,9 +59,10 @@ def verdict(ok: bool) -> str:
 
 # --- deploy time ---------------------------------------------------------------------
 def deploy_figures(server: ResponseServer) -> bool:
+    from crhelper.resource_helper import CfnResource
+
     import bench.baseline_flow_handler as baseline_flow
     import bench.baseline_handler as baseline_job
-    from crhelper.resource_helper import CfnResource
 
     ours_job = sim.ProjectSide("this project", load_handler("compilation_job"))
     base_job = sim.BaselineSide("plain crhelper", baseline_job, CfnResource)
@@ -76,8 +77,10 @@ def deploy_figures(server: ResponseServer) -> bool:
     first_base = over(base_job, JOB_ENDS_IN_FIRST_INVOCATION, 900)
     rows.append(
         (
-            f"job ends in the first invocation (t = {JOB_ENDS_IN_FIRST_INVOCATION[0]:.0f}…"
-            f"{JOB_ENDS_IN_FIRST_INVOCATION[-1]:.0f} s): answer after the end, mean / worst",
+            (
+                f"job ends in the first invocation (t = {JOB_ENDS_IN_FIRST_INVOCATION[0]:.0f}…"
+                f"{JOB_ENDS_IN_FIRST_INVOCATION[-1]:.0f} s): answer after the end, mean / worst"
+            ),
             f"{first_base.mean:.1f} / {first_base.worst:.1f} s",
             f"{first_ours.mean:.1f} / {first_ours.worst:.1f} s",
             ratio(first_base.mean, first_ours.mean),
@@ -89,8 +92,10 @@ def deploy_figures(server: ResponseServer) -> bool:
     later_base = over(base_job, JOB_ENDS_AFTER_FIRST_INVOCATION, 3300)
     rows.append(
         (
-            f"job ends after the first invocation (t = {JOB_ENDS_AFTER_FIRST_INVOCATION[0]:.0f}…"
-            f"{JOB_ENDS_AFTER_FIRST_INVOCATION[-1]:.0f} s): answer after the end, mean / worst",
+            (
+                f"job ends after the first invocation (t = {JOB_ENDS_AFTER_FIRST_INVOCATION[0]:.0f}…"
+                f"{JOB_ENDS_AFTER_FIRST_INVOCATION[-1]:.0f} s): answer after the end, mean / worst"
+            ),
             f"{later_base.mean:.1f} / {later_base.worst:.1f} s",
             f"{later_ours.mean:.1f} / {later_ours.worst:.1f} s",
             ratio(later_base.mean, later_ours.mean),
@@ -116,8 +121,7 @@ def deploy_figures(server: ResponseServer) -> bool:
         flow_ours = sim.Figure([sim.flow_active_delay(ours_flow, port, t) for t in FLOW_ACTIVE_AFTER])
         flow_base = sim.Figure([sim.flow_active_delay(base_flow, port, t) for t in FLOW_ACTIVE_AFTER])
         flow_row = (
-            f"FlowDefinition Active (t = {FLOW_ACTIVE_AFTER[0]:.0f}…{FLOW_ACTIVE_AFTER[-1]:.0f} s) → answer, "
-            "mean / worst",
+            f"FlowDefinition Active (t = {FLOW_ACTIVE_AFTER[0]:.0f}…{FLOW_ACTIVE_AFTER[-1]:.0f} s) → answer, mean / worst",
             f"{flow_base.mean:.1f} / {flow_base.worst:.1f} s",
             f"{flow_ours.mean:.1f} / {flow_ours.worst:.1f} s",
             ratio(flow_base.mean, flow_ours.mean),
@@ -239,7 +243,7 @@ def synth_figures() -> bool:
 
     resource_bytes, statement_bytes = synth.custom_resource_and_statement_bytes(results[("project", 1)])
     allowance = resource_bytes + statement_bytes
-    growth = {f"{a}→{b}": per_job("project", a, b) for a, b in zip(SYNTH_SIZES, SYNTH_SIZES[1:])}
+    growth = {f"{a}→{b}": per_job("project", a, b) for a, b in itertools.pairwise(SYNTH_SIZES)}
     growth_ok = max(growth.values()) <= allowance
     project_fixed = results[("project", 1)].bytes - empty.bytes - growth["1→10"]
     provider_fixed = results[("provider", 1)].bytes - empty.bytes - per_job("provider", 1, 10)

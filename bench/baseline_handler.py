@@ -41,7 +41,10 @@ def poll_create(event: dict[str, Any], context: Any) -> str | None:
     status = job["CompilationJobStatus"]
     if status == "COMPLETED":
         helper.Data.update(
-            {"CompilationJobArn": job["CompilationJobArn"], "S3ModelArtifacts": job["ModelArtifacts"]["S3ModelArtifacts"]}
+            {
+                "CompilationJobArn": job["CompilationJobArn"],
+                "S3ModelArtifacts": job["ModelArtifacts"]["S3ModelArtifacts"],
+            }
         )
         return str(name)
     if status in ("FAILED", "STOPPED"):

@@ -185,9 +185,7 @@ class BaselineSide(Side):
         self.module.sagemaker = world.sagemaker
 
         def recording_send(helper: Any, status: Any = None, reason: str = "", send_response: Any = None) -> None:
-            original_send(
-                helper, status, reason, send_response=lambda url, body, _verify=None: world.record(url, body)
-            )
+            original_send(helper, status, reason, send_response=lambda url, body, _verify=None: world.record(url, body))
 
         cls._send = recording_send
 

@@ -43,7 +43,10 @@ def _job_properties(stack: Stack, bucket: s3.IBucket, role: iam.IRole, index: in
             "Framework": "PYTORCH",
             "DataInputConfig": '{"input0":[1,3,224,224]}',
         },
-        "OutputConfig": {"S3OutputLocation": f"s3://{bucket.bucket_name}/compiled/{name}/", "TargetDevice": "sitara_am57x"},
+        "OutputConfig": {
+            "S3OutputLocation": f"s3://{bucket.bucket_name}/compiled/{name}/",
+            "TargetDevice": "sitara_am57x",
+        },
         "StoppingCondition": {"MaxRuntimeInSeconds": 900},
     }
 
