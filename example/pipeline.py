@@ -39,10 +39,12 @@ class ModelPipelineStack(Stack):
         framework = Framework(self.node.try_get_context("framework") or "PYTORCH")
         input_shape = self.node.try_get_context("input_shape") or {"input0": [1, 3, 224, 224]}
 
-        key = kms.Key(self, "ArtifactsKey", enable_key_rotation=True,
-                      description="Encrypts model inputs and compiled artifacts")
+        key = kms.Key(
+            self, "ArtifactsKey", enable_key_rotation=True, description="Encrypts model inputs and compiled artifacts"
+        )
         access_logs = s3.Bucket(
-            self, "AccessLogs",
+            self,
+            "AccessLogs",
             encryption=s3.BucketEncryption.S3_MANAGED,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
@@ -50,7 +52,8 @@ class ModelPipelineStack(Stack):
             removal_policy=RemovalPolicy.RETAIN,
         )
         self.bucket = s3.Bucket(
-            self, "Artifacts",
+            self,
+            "Artifacts",
             encryption=s3.BucketEncryption.KMS,
             encryption_key=key,
             bucket_key_enabled=True,
@@ -63,7 +66,8 @@ class ModelPipelineStack(Stack):
         )
 
         self.edge = CompilationJob(
-            self, "CompileForSitara",
+            self,
+            "CompileForSitara",
             model=model,
             framework=framework,
             data_input_config=input_shape,
@@ -74,7 +78,8 @@ class ModelPipelineStack(Stack):
             max_runtime=Duration.minutes(15),
         )
         self.cloud = CompilationJob(
-            self, "CompileForC5",
+            self,
+            "CompileForC5",
             model=model,
             framework=framework,
             data_input_config=input_shape,
@@ -89,7 +94,8 @@ class ModelPipelineStack(Stack):
         self.cloud.grant_read_artifacts(serving_role)
         key.grant_decrypt(serving_role)
         self.model = sagemaker.CfnModel(
-            self, "ServingModel",
+            self,
+            "ServingModel",
             execution_role_arn=serving_role.role_arn,
             primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
                 image=self.cloud.inference_image,
@@ -111,7 +117,8 @@ class ModelPipelineStack(Stack):
         # documents and not compiled models; the worker UI fetches them from the browser
         # (A2I's CORS requirement).
         self.documents = s3.Bucket(
-            self, "ReviewDocuments",
+            self,
+            "ReviewDocuments",
             encryption=s3.BucketEncryption.KMS,
             encryption_key=key,
             bucket_key_enabled=True,
@@ -124,17 +131,30 @@ class ModelPipelineStack(Stack):
         )
         self.documents.add_cors_rule(allowed_methods=[s3.HttpMethods.GET], allowed_origins=["*"])
         self.review = FlowDefinition(
-            self, "FormReview",
+            self,
+            "FormReview",
             human_loop_request_source=HumanLoopRequestSource.TEXTRACT_ANALYZE_DOCUMENT_FORMS_V1,
-            activation_conditions={"Conditions": [{"Or": [
-                {"ConditionType": "ImportantFormKeyConfidenceCheck",
-                 "ConditionParameters": {"ImportantFormKey": "Invoice number",
-                                         "KeyValueBlockConfidenceLessThan": 90,
-                                         "WordBlockConfidenceLessThan": 90}},
-                {"ConditionType": "MissingImportantFormKey",
-                 "ConditionParameters": {"ImportantFormKey": "Invoice number"}},
-                {"ConditionType": "Sampling", "ConditionParameters": {"RandomSamplingPercentage": 5}},
-            ]}]},
+            activation_conditions={
+                "Conditions": [
+                    {
+                        "Or": [
+                            {
+                                "ConditionType": "ImportantFormKeyConfidenceCheck",
+                                "ConditionParameters": {
+                                    "ImportantFormKey": "Invoice number",
+                                    "KeyValueBlockConfidenceLessThan": 90,
+                                    "WordBlockConfidenceLessThan": 90,
+                                },
+                            },
+                            {
+                                "ConditionType": "MissingImportantFormKey",
+                                "ConditionParameters": {"ImportantFormKey": "Invoice number"},
+                            },
+                            {"ConditionType": "Sampling", "ConditionParameters": {"RandomSamplingPercentage": 5}},
+                        ]
+                    }
+                ]
+            },
             workteam_arn=workteam_arn,
             human_task_ui_arn=human_task_ui_arn,
             task_title="Review the extracted form fields",
@@ -149,8 +169,10 @@ class ModelPipelineStack(Stack):
         documents_cfn = self.documents.node.default_child
         assert isinstance(documents_cfn, s3.CfnBucket)
         documents_arn = f"<{self.get_logical_id(documents_cfn)}.Arn>"  # as cdk-nag spells the reference
-        Validations.of(self.review.role).acknowledge(Acknowledgment(
-            id=f"AwsSolutions-IAM5[Resource::{documents_arn}/*]",
-            reason="Each human loop names the document to review when it starts (Textract AnalyzeDocument "
-                   "input), so the review role reads any object of the bucket that holds only those documents.",
-        ))
+        Validations.of(self.review.role).acknowledge(
+            Acknowledgment(
+                id=f"AwsSolutions-IAM5[Resource::{documents_arn}/*]",
+                reason="Each human loop names the document to review when it starts (Textract AnalyzeDocument "
+                "input), so the review role reads any object of the bucket that holds only those documents.",
+            )
+        )

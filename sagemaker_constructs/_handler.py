@@ -43,9 +43,7 @@ def handler_root() -> Path:
     for candidate in (PACKAGE_DIR / "_lambda", PACKAGE_DIR.parent / "lambda"):
         if (candidate / "shared" / "cfn_resource.py").is_file():
             return candidate
-    raise FileNotFoundError(
-        f"handler code not found in {PACKAGE_DIR / '_lambda'} or {PACKAGE_DIR.parent / 'lambda'}"
-    )
+    raise FileNotFoundError(f"handler code not found in {PACKAGE_DIR / '_lambda'} or {PACKAGE_DIR.parent / 'lambda'}")
 
 
 def _copy_py_files(source: Path, target: Path) -> None:

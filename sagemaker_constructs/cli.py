@@ -89,12 +89,8 @@ def _positive_float(text: str) -> float:
 def _add_filter_arguments(jobs: argparse.ArgumentParser) -> None:
     who = jobs.add_mutually_exclusive_group()
     who.add_argument("--stack", metavar="NAME", help="only jobs created by this stack")
-    who.add_argument(
-        "--name-contains", metavar="TEXT", help="only jobs whose name contains TEXT"
-    )
-    jobs.add_argument(
-        "--status", choices=STATUSES, type=str.upper, help="only jobs in this status"
-    )
+    who.add_argument("--name-contains", metavar="TEXT", help="only jobs whose name contains TEXT")
+    jobs.add_argument("--status", choices=STATUSES, type=str.upper, help="only jobs in this status")
     jobs.add_argument(
         "--created-after",
         metavar="ISO",
@@ -105,21 +101,13 @@ def _add_filter_arguments(jobs: argparse.ArgumentParser) -> None:
         metavar="ISO",
         help="only jobs created before this (ISO 8601; naive = UTC)",
     )
-    jobs.add_argument(
-        "--sort-by", choices=SORT_KEYS, help="sort key (service default: CreationTime)"
-    )
-    jobs.add_argument(
-        "--order", choices=SORT_ORDERS, help="sort order (service default: Descending)"
-    )
-    jobs.add_argument(
-        "--max", type=_positive_int, metavar="N", help="show at most N jobs"
-    )
+    jobs.add_argument("--sort-by", choices=SORT_KEYS, help="sort key (service default: CreationTime)")
+    jobs.add_argument("--order", choices=SORT_ORDERS, help="sort order (service default: Descending)")
+    jobs.add_argument("--max", type=_positive_int, metavar="N", help="show at most N jobs")
 
 
 def _add_output_arguments(jobs: argparse.ArgumentParser) -> None:
-    jobs.add_argument(
-        "--json", action="store_true", help="print JSON lines instead of a table"
-    )
+    jobs.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
     jobs.add_argument(
         "--details",
         action="store_true",
@@ -188,21 +176,15 @@ class JobQuery:
 
     def keeps(self, summary: dict[str, Any]) -> bool:
         """NameContains is a substring match; ``--stack`` wants a prefix match."""
-        return self.prefix is None or str(
-            summary.get("CompilationJobName", "")
-        ).startswith(self.prefix)
+        return self.prefix is None or str(summary.get("CompilationJobName", "")).startswith(self.prefix)
 
 
 def _time_filters(args: argparse.Namespace) -> dict[str, Any]:
     request: dict[str, Any] = {}
     if args.created_after is not None:
-        request["CreationTimeAfter"] = parse_iso_time(
-            "--created-after", args.created_after
-        )
+        request["CreationTimeAfter"] = parse_iso_time("--created-after", args.created_after)
     if args.created_before is not None:
-        request["CreationTimeBefore"] = parse_iso_time(
-            "--created-before", args.created_before
-        )
+        request["CreationTimeBefore"] = parse_iso_time("--created-before", args.created_before)
     return request
 
 
@@ -280,9 +262,7 @@ class DetailCache:
 
     details: dict[str, str | None] = field(default_factory=dict)
 
-    def fetch(
-        self, client: Any, jobs: Sequence[dict[str, Any]]
-    ) -> dict[str, str | None]:
+    def fetch(self, client: Any, jobs: Sequence[dict[str, Any]]) -> dict[str, str | None]:
         """Describe the COMPLETED and FAILED jobs among ``jobs`` not asked about yet."""
         wanted = [
             job["CompilationJobName"]
@@ -357,9 +337,7 @@ def _created(job: dict[str, Any]) -> str:
     return "-" if created is None else _as_utc(created).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def table_rows(
-    jobs: Sequence[dict[str, Any]], now: datetime, details: dict[str, str | None] | None
-) -> list[list[str]]:
+def table_rows(jobs: Sequence[dict[str, Any]], now: datetime, details: dict[str, str | None] | None) -> list[list[str]]:
     """The table, header first."""
     header = ["NAME", "STATUS", "TARGET", "CREATED", "DURATION"]
     rows = [header + (["DETAILS"] if details is not None else [])]
@@ -381,12 +359,7 @@ def table_rows(
 def render_table(rows: Sequence[Sequence[str]]) -> str:
     """Left-aligned columns two spaces apart, no trailing spaces."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = [
-        "  ".join(
-            cell.ljust(width) for cell, width in zip(row, widths, strict=True)
-        ).rstrip()
-        for row in rows
-    ]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     return "\n".join(lines)
 
 
@@ -396,22 +369,14 @@ def _json_default(value: object) -> str:
     return str(value)
 
 
-def render_json(
-    jobs: Sequence[dict[str, Any]], details: dict[str, str | None] | None
-) -> str:
+def render_json(jobs: Sequence[dict[str, Any]], details: dict[str, str | None] | None) -> str:
     """One JSON object per job; ``--details`` adds S3ModelArtifacts or FailureReason."""
     lines = []
     for job in jobs:
         record = dict(job)
-        detail = (
-            None if details is None else details.get(job.get("CompilationJobName", ""))
-        )
+        detail = None if details is None else details.get(job.get("CompilationJobName", ""))
         if detail is not None:
-            key = (
-                "S3ModelArtifacts"
-                if job.get("CompilationJobStatus") == "COMPLETED"
-                else "FailureReason"
-            )
+            key = "S3ModelArtifacts" if job.get("CompilationJobStatus") == "COMPLETED" else "FailureReason"
             record[key] = detail
         lines.append(json.dumps(record, default=_json_default, sort_keys=True))
     return "\n".join(lines)
@@ -462,9 +427,7 @@ class JobsCommand:
             if not jobs:
                 print(NO_JOBS_MESSAGE, file=sys.stderr)
                 return EXIT_OK
-            active = sum(
-                1 for job in jobs if job.get("CompilationJobStatus") in ACTIVE_STATUSES
-            )
+            active = sum(1 for job in jobs if job.get("CompilationJobStatus") in ACTIVE_STATUSES)
             text = self.frame(jobs)
             if active and not self.args.json:
                 text += "\n" + _progress_line(active, len(jobs), self.args.interval)
@@ -476,17 +439,12 @@ class JobsCommand:
 
 
 def _progress_line(active: int, total: int, interval: float) -> str:
-    return (
-        f"{active} of {total} job(s) still running; "
-        f"refreshing every {interval:g}s (Ctrl-C to stop)"
-    )
+    return f"{active} of {total} job(s) still running; refreshing every {interval:g}s (Ctrl-C to stop)"
 
 
 def watch_exit_code(jobs: Iterable[dict[str, Any]]) -> int:
     """1 if any job ended FAILED or STOPPED, else 0."""
-    ended_badly = any(
-        job.get("CompilationJobStatus") in BAD_END_STATUSES for job in jobs
-    )
+    ended_badly = any(job.get("CompilationJobStatus") in BAD_END_STATUSES for job in jobs)
     return EXIT_JOB_FAILED if ended_badly else EXIT_OK
 
 
@@ -518,9 +476,7 @@ def _describe_client_error(exc: Any) -> str:
     error = exc.response.get("Error", {})
     code = str(error.get("Code", "Unknown"))
     message = _one_line(error.get("Message", "")) or str(exc)
-    operation = (
-        f"sagemaker:{getattr(exc, 'operation_name', None) or 'unknown operation'}"
-    )
+    operation = f"sagemaker:{getattr(exc, 'operation_name', None) or 'unknown operation'}"
     if code in ACCESS_DENIED_CODES:
         return f"access denied calling {operation}: {message}"
     return f"{operation} failed: {code}: {message}"
@@ -531,9 +487,7 @@ def _error(message: str) -> int:
     return EXIT_ERROR
 
 
-def run_jobs(
-    args: argparse.Namespace, client_factory: ClientFactory, sleep: Sleep, now: Clock
-) -> int:
+def run_jobs(args: argparse.Namespace, client_factory: ClientFactory, sleep: Sleep, now: Clock) -> int:
     """Run ``jobs`` with parsed arguments; every failure becomes one line and exit 2."""
     try:
         query = build_query(args)

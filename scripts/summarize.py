@@ -28,8 +28,7 @@ def summarize(template: dict[str, Any]) -> list[str]:
             target = output.get("TargetDevice") or _text(output.get("TargetPlatform"))
             framework = props.get("InputConfig", {}).get("Framework", "(model package)")
             lines.append(
-                f"  {kind} {logical_id}: name={props.get('CompilationJobName')} "
-                f"target={target} framework={framework}"
+                f"  {kind} {logical_id}: name={props.get('CompilationJobName')} target={target} framework={framework}"
             )
         elif kind == "Custom::SageMakerFlowDefinition":
             source = props.get("HumanLoopRequestSource", {}).get("AwsManagedHumanLoopRequestSource", "custom task")

@@ -16,8 +16,8 @@ os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 
-from tests.harness import Lifecycle, ResponseServer, load_handler  # noqa: E402
-from tests.harness.fake_sagemaker import FakeS3, FakeSageMaker  # noqa: E402
+from tests.harness import Lifecycle, ResponseServer, load_handler
+from tests.harness.fake_sagemaker import FakeS3, FakeSageMaker
 
 
 @pytest.fixture(scope="session")

@@ -366,9 +366,7 @@ def test_created_naive_datetime_and_z_mean_utc() -> None:
 
 
 @pytest.mark.parametrize("option", ["--created-after", "--created-before"])
-def test_bad_iso_is_one_line_exit_2(
-    option: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_bad_iso_is_one_line_exit_2(option: str, capsys: pytest.CaptureFixture[str]) -> None:
     client = FakeSageMaker([])
     assert run(["jobs", option, "yesterday"], client) == 2
     err = capsys.readouterr().err
@@ -398,9 +396,7 @@ def test_bad_name_contains_is_one_line_exit_2(
         ["nope"],
     ],
 )
-def test_usage_errors_exit_2(
-    argv: list[str], capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     client = FakeSageMaker([])
     assert run(argv, client) == 2
     assert "usage:" in capsys.readouterr().err
@@ -409,9 +405,7 @@ def test_usage_errors_exit_2(
 
 def test_region_goes_to_the_client_factory() -> None:
     regions: list[str | None] = []
-    assert (
-        run(["jobs", "--region", "eu-west-1"], FakeSageMaker([]), regions=regions) == 0
-    )
+    assert run(["jobs", "--region", "eu-west-1"], FakeSageMaker([]), regions=regions) == 0
     assert run(["jobs"], FakeSageMaker([]), regions=regions) == 0
     assert regions == ["eu-west-1", None]
 
@@ -429,9 +423,7 @@ def test_json_lines(capsys: pytest.CaptureFixture[str]) -> None:
     assert [r["CompilationJobName"] for r in records] == ["a", "b"]
     assert records[0]["CompilationJobStatus"] == "COMPLETED"
     assert records[0]["CreationTime"] == "2024-05-01T12:00:00+00:00"
-    assert datetime.fromisoformat(records[0]["CompilationEndTime"]) == T0 + timedelta(
-        minutes=4, seconds=12
-    )
+    assert datetime.fromisoformat(records[0]["CompilationEndTime"]) == T0 + timedelta(minutes=4, seconds=12)
 
 
 def _details_client() -> FakeSageMaker:
@@ -446,9 +438,7 @@ def _details_client() -> FakeSageMaker:
         "ok": {
             "CompilationJobName": "ok",
             "CompilationJobStatus": "COMPLETED",
-            "ModelArtifacts": {
-                "S3ModelArtifacts": "s3://bucket/out/model-ml_c5.tar.gz"
-            },
+            "ModelArtifacts": {"S3ModelArtifacts": "s3://bucket/out/model-ml_c5.tar.gz"},
         },
         "bad": {
             "CompilationJobName": "bad",
@@ -505,12 +495,8 @@ def _watch_listings(final: str) -> list[list[dict[str, Any]]]:
     return [[running, other], [running, other], [done, other]]
 
 
-@pytest.mark.parametrize(
-    ("final", "code"), [("COMPLETED", 0), ("FAILED", 1), ("STOPPED", 1)]
-)
-def test_watch_until_end(
-    final: str, code: int, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.mark.parametrize(("final", "code"), [("COMPLETED", 0), ("FAILED", 1), ("STOPPED", 1)])
+def test_watch_until_end(final: str, code: int, capsys: pytest.CaptureFixture[str]) -> None:
     client = FakeSageMaker(*_watch_listings(final))
     clock = FakeClock(T0 + timedelta(minutes=1, seconds=30))
 
@@ -536,9 +522,7 @@ def test_watch_uses_default_interval() -> None:
     assert clock.sleeps == [5.0, 5.0]
 
 
-def test_watch_clears_screen_on_a_tty(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_watch_clears_screen_on_a_tty(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     client = FakeSageMaker(*_watch_listings("COMPLETED"))
     assert run(["jobs", "--watch"], client, FakeClock()) == 0
@@ -578,9 +562,7 @@ def test_watch_json_prints_each_refresh(capsys: pytest.CaptureFixture[str]) -> N
     client = FakeSageMaker(*_watch_listings("FAILED"))
     assert run(["jobs", "--watch", "--json"], client, FakeClock()) == 1
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [
-        r["CompilationJobStatus"] for r in records if r["CompilationJobName"] == "w"
-    ] == [
+    assert [r["CompilationJobStatus"] for r in records if r["CompilationJobName"] == "w"] == [
         "INPROGRESS",
         "INPROGRESS",
         "FAILED",
@@ -656,14 +638,10 @@ def test_no_region_with_the_real_client(
 @pytest.mark.parametrize("code", ["AccessDeniedException", "AccessDenied"])
 def test_access_denied(code: str, capsys: pytest.CaptureFixture[str]) -> None:
     message = "User: arn:aws:iam::123456789012:user/dev is not authorized to perform: sagemaker:ListCompilationJobs"
-    error = ClientError(
-        {"Error": {"Code": code, "Message": message}}, "ListCompilationJobs"
-    )
+    error = ClientError({"Error": {"Code": code, "Message": message}}, "ListCompilationJobs")
 
     assert run(["jobs"], FakeSageMaker(error=error)) == 2
-    err = _assert_one_error_line(
-        capsys, "error: access denied calling sagemaker:ListCompilationJobs: "
-    )
+    err = _assert_one_error_line(capsys, "error: access denied calling sagemaker:ListCompilationJobs: ")
     assert message in err
 
 
@@ -678,9 +656,7 @@ def test_access_denied_on_describe_names_that_operation(
             )
 
     assert run(["jobs", "--details"], DeniedDescribe([job("a")])) == 2
-    _assert_one_error_line(
-        capsys, "error: access denied calling sagemaker:DescribeCompilationJob: no"
-    )
+    _assert_one_error_line(capsys, "error: access denied calling sagemaker:DescribeCompilationJob: no")
 
 
 def test_other_client_error_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -703,9 +679,7 @@ def test_other_client_error_is_one_line(capsys: pytest.CaptureFixture[str]) -> N
 def test_endpoint_connection_error_is_one_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    error = EndpointConnectionError(
-        endpoint_url="https://api.sagemaker.xx-nowhere-1.amazonaws.com/"
-    )
+    error = EndpointConnectionError(endpoint_url="https://api.sagemaker.xx-nowhere-1.amazonaws.com/")
     assert run(["jobs"], FakeSageMaker(error=error)) == 2
     err = _assert_one_error_line(capsys, "error: Could not connect to the endpoint URL")
     assert "xx-nowhere-1" in err

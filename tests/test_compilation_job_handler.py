@@ -102,7 +102,7 @@ def test_describes_at_most_every_five_seconds_with_jitter(make_lifecycle: Any) -
     life.invoke(life.event("Create", job_properties()))
     waits = [s for s in life.clock.sleeps]
     assert waits and all(5.0 <= s <= 7.0 for s in waits)
-    assert len(set(round(s, 3) for s in waits)) > 1  # jittered
+    assert len({round(s, 3) for s in waits}) > 1  # jittered
 
 
 def test_delete_running_job_stops_it_and_waits_for_stopped(make_lifecycle: Any) -> None:
@@ -212,8 +212,11 @@ def test_create_finding_a_different_job_of_same_name_fails_and_leaves_it(make_li
 def test_staged_asset_is_copied_to_a_tar_gz_key_before_create(make_lifecycle: Any) -> None:
     life = make_lifecycle()
     props = job_properties(
-        InputConfig={"S3Uri": "s3://out/compiled/model-inputs/abc.tar.gz", "Framework": "PYTORCH",
-                     "DataInputConfig": '{"input0":[1,3,224,224]}'},
+        InputConfig={
+            "S3Uri": "s3://out/compiled/model-inputs/abc.tar.gz",
+            "Framework": "PYTORCH",
+            "DataInputConfig": '{"input0":[1,3,224,224]}',
+        },
         Options={"StageModelFrom": "s3://cdk-assets-123456789012-us-east-1/abc.gz"},
     )
     answer = life.invoke(life.event("Create", props))
