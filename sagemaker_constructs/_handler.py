@@ -8,6 +8,7 @@ package are copied into the asset directory.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,10 @@ from aws_cdk import (
     Stack,
 )
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from . import _nag, _wire
@@ -126,30 +129,70 @@ class HandlerFunction(Construct):
             actions=["iam:PassRole"],
             conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
         )
-        self._statements: dict[str, iam.PolicyStatement] = {}
+        self._statements: dict[str, tuple[iam.PolicyStatement, set[str]]] = {}
+        self._done: set[Any] = set()
+        self._keep: list[Any] = []  # objects whose id() is in a key of _done stay alive
+        self._polling_policy: iam.Policy | None = None
+        self._memo: dict[Any, Any] = {}
+        self.bucket_keys: dict[int, kms.IKey | None] = {}
+        self._bucket_names: dict[int, str] = {}
         self.stack = stack
+        # Per-stack values every resource needs, fetched from jsii once.
+        self.stack_name: str = stack.stack_name
+        self.stack_path: str = stack.node.path
+
+    def once(self, *key: Any) -> bool:
+        """True the first time ``key`` is seen in this stack (grants and
+        acknowledgments that many resources share are made once). Objects in
+        the key count by identity."""
+        marker = tuple(id(part) if not isinstance(part, (str, int, bool, type(None))) else part for part in key)
+        if marker in self._done:
+            return False
+        self._done.add(marker)
+        self._keep.append(key)
+        return True
+
+    def role_arn(self, role: iam.IRole) -> str:
+        """``role.role_arn``, fetched from jsii once per role."""
+        if self.once("role-arn", role):
+            self._memo[("role-arn", id(role))] = role.role_arn
+        return str(self._memo[("role-arn", id(role))])
+
+    def bucket_name(self, bucket: s3.IBucket) -> str:
+        """``bucket.bucket_name``, fetched from jsii once per bucket."""
+        if self.once("bucket-name", bucket):
+            self._bucket_names[id(bucket)] = bucket.bucket_name
+        return self._bucket_names[id(bucket)]
+
+    def memo(self, key: Any, make: Callable[[], Any]) -> Any:
+        """A per-stack value (an ARN pattern token, a role's ARN) made once."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
 
     def statement(self, key: str, actions: list[str], resources: list[str]) -> iam.PolicyStatement:
         """The handler-role statement ``key``: created once, then extended."""
-        statement = self._statements.get(key)
-        if statement is None:
+        entry = self._statements.get(key)
+        if entry is None:
             statement = iam.PolicyStatement(actions=actions, resources=resources)
-            self._statements[key] = statement
+            self._statements[key] = (statement, set(resources))
             self.role.add_to_principal_policy(statement)
-        else:
-            statement.add_resources(*[r for r in resources if r not in statement.resources])
+            return statement
+        statement, known = entry
+        new = [r for r in resources if r not in known]
+        if new:
+            statement.add_resources(*new)
+            known.update(new)
         return statement
 
     def allow_pass_role(self, role: iam.IRole) -> None:
-        """iam:PassRole on exactly this role, only to SageMaker."""
-        key = Stack.of(self).resolve(role.role_arn)
-        marker = repr(key)
-        if marker in self._passed_roles:
+        """iam:PassRole on exactly this role, only to SageMaker (once per role)."""
+        if not self.once("pass-role", role):
             return
         if not self._passed_roles:
             self.role.add_to_principal_policy(self._pass_role)
-        self._passed_roles.add(marker)
-        self._pass_role.add_resources(role.role_arn)
+        self._passed_roles.add(str(id(role)))
+        self._pass_role.add_resources(self.role_arn(role))
 
     def allow_polling(self) -> iam.Policy:
         """What crhelper's EventBridge polling needs, scoped to ``smc-poll-*``.
@@ -158,10 +201,9 @@ class HandlerFunction(Construct):
         policy: in the role's default policy it would form a dependency cycle
         (the function depends on that policy).
         """
-        existing = self.node.try_find_child("PollingPolicy")
-        if isinstance(existing, iam.Policy):
-            return existing
-        stack = Stack.of(self)
+        if self._polling_policy is not None:
+            return self._polling_policy
+        stack = self.stack
         rule_arn = stack.format_arn(service="events", resource="rule", resource_name=f"{POLL_RULE_PREFIX}*")
         _nag.acknowledge_wildcard_resource(
             self,
@@ -185,14 +227,24 @@ class HandlerFunction(Construct):
             ],
         )
         policy.attach_to_role(self.role)
+        self._polling_policy = policy
         return policy
 
 
 def handler_for(scope: Construct, kind: str, description: str) -> HandlerFunction:
     """The stack's handler for ``kind``, created on first use."""
     stack = Stack.of(scope)
+    # The stack object carries its handlers (no module-level cache that could
+    # outlive an app); the construct tree stays the authority.
+    handlers: dict[str, HandlerFunction] = stack.__dict__.setdefault("_sagemaker_constructs_handlers", {})
+    if kind in handlers:
+        return handlers[kind]
     construct_id = "SageMakerConstructs" + "".join(part.title() for part in kind.split("_")) + "Handler"
     existing = stack.node.try_find_child(construct_id)
-    if isinstance(existing, HandlerFunction):
-        return existing
-    return HandlerFunction(stack, construct_id, kind=kind, description=description)
+    handler = (
+        existing
+        if isinstance(existing, HandlerFunction)
+        else HandlerFunction(stack, construct_id, kind=kind, description=description)
+    )
+    handlers[kind] = handler
+    return handler

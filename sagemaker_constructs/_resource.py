@@ -10,11 +10,14 @@ from constructs import Construct
 from . import _naming
 
 
+def relative_path(path: str, stack_path: str) -> str:
+    """``path`` without the stack's own path in front."""
+    return path[len(stack_path) + 1 :] if stack_path and path.startswith(stack_path + "/") else path
+
+
 def path_below_stack(construct: Construct) -> str:
     """The construct path without the stack's own path in front."""
-    stack_path = Stack.of(construct).node.path
-    path = construct.node.path
-    return path[len(stack_path) + 1 :] if stack_path and path.startswith(stack_path + "/") else path
+    return relative_path(construct.node.path, Stack.of(construct).node.path)
 
 
 def generated_name(construct: Construct, identity: Any) -> str:

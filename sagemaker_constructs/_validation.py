@@ -15,12 +15,24 @@ from aws_cdk import Token
 MAX_VALUE_SHOWN = 200  # longer values are cut, so that one line stays readable
 
 
+# CDK encodes string tokens as "${Token[...]}" (lists: "#{Token[...]}") and
+# number tokens as doubles near -1.888e+289. Recognizing them here costs no
+# round trip to the jsii kernel, which adds up over hundreds of constructs;
+# Token.is_unresolved stays the fallback for anything else.
+_STRING_TOKEN_MARKERS = ("{Token[", "1.8881545897087")
+_NUMBER_TOKEN_LIMIT = 1e288
+
+
 def is_token(value: Any) -> bool:
     if isinstance(value, str):
-        return Token.is_unresolved(value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return Token.is_unresolved(value)
-    return False
+        return any(marker in value for marker in _STRING_TOKEN_MARKERS)
+    if isinstance(value, (bool, int)):
+        return False  # jsii hands number tokens to Python as floats
+    if isinstance(value, float):
+        return abs(value) > _NUMBER_TOKEN_LIMIT
+    if isinstance(value, (dict, list, tuple)) or value is None:
+        return False
+    return bool(Token.is_unresolved(value))
 
 
 def contains_token(value: Any) -> bool:

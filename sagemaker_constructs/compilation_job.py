@@ -40,7 +40,8 @@ from .targets import (
     TargetPlatformOs,
 )
 
-MAX_RUNTIME_LIMIT = Duration.minutes(55)
+MAX_RUNTIME_LIMIT_SECONDS = 55 * 60
+DEFAULT_MAX_RUNTIME_SECONDS = 15 * 60
 # CloudFormation waits at most one hour for a custom resource (ServiceTimeout);
 # the handler keeps this margin beyond max_runtime to stop the job and answer.
 SERVICE_TIMEOUT_MARGIN_SECONDS = 300
@@ -257,8 +258,8 @@ class CompilationJob(Construct):
         """
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        problems = Problems(f"CompilationJob {self.node.path}")
-        runtime = max_runtime or Duration.minutes(15)
+        path = self.node.path
+        problems = Problems(f"CompilationJob {path}")
 
         fw = self._framework(problems, framework)
         device = self._device(problems, target_device, target_platform)
@@ -288,7 +289,9 @@ class CompilationJob(Construct):
         problems.check_pattern("framework_version", framework_version, r"[0-9]\.[A-Za-z0-9.]+", "[0-9].[A-Za-z0-9.]+")
         problems.check_length("framework_version", framework_version, 3, 10)
         rendered_options = self._compiler_options(problems, compiler_options)
-        self._check_runtime(problems, runtime)
+        runtime_seconds = (
+            self._check_runtime(problems, max_runtime) if max_runtime is not None else DEFAULT_MAX_RUNTIME_SECONDS
+        )
         self._check_vpc(problems, vpc_subnets, security_groups)
         if removal_policy is RemovalPolicy.SNAPSHOT:
             # CloudFormation supports DeletionPolicy Snapshot only for resources with snapshots.
@@ -306,7 +309,9 @@ class CompilationJob(Construct):
 
         self.output_bucket = output_bucket
         self.output_prefix = output_prefix
-        self._handler = handler_for(self, "compilation_job", "sagemaker-constructs: SageMaker Neo compilation jobs")
+        self._handler = handler = handler_for(
+            self, "compilation_job", "sagemaker-constructs: SageMaker Neo compilation jobs"
+        )
         self.role: iam.IRole = role or iam.Role(
             self,
             "Role",
@@ -345,15 +350,15 @@ class CompilationJob(Construct):
             output_config["CompilerOptions"] = rendered_options
         if kms_key is not None:
             output_config["KmsKeyId"] = kms_key.key_arn
-        base_location = f"s3://{output_bucket.bucket_name}/{output_prefix}"
+        base_location = f"s3://{handler.bucket_name(output_bucket)}/{output_prefix}"
 
-        properties: dict[str, Any] = {_wire.ROLE_ARN: self.role.role_arn}
+        properties: dict[str, Any] = {_wire.ROLE_ARN: handler.role_arn(self.role)}
         if binding.model_package_arn is not None:
             properties[_wire.MODEL_PACKAGE_VERSION_ARN] = binding.model_package_arn
         if input_config:
             properties[_wire.INPUT_CONFIG] = input_config
         properties[_wire.OUTPUT_CONFIG] = {**output_config, "S3OutputLocation": base_location}
-        properties[_wire.STOPPING_CONDITION] = {"MaxRuntimeInSeconds": int(runtime.to_seconds())}
+        properties[_wire.STOPPING_CONDITION] = {"MaxRuntimeInSeconds": runtime_seconds}
         if vpc_subnets:
             properties[_wire.VPC_CONFIG] = {
                 "Subnets": [subnet.subnet_id for subnet in vpc_subnets],
@@ -369,8 +374,10 @@ class CompilationJob(Construct):
             name = compilation_job_name
             options[_wire.OPT_EXPLICIT_NAME] = "true"
         else:
-            name = _resource.generated_name(
-                self, {"p": properties, "o": options, "v": binding.version, "i": binding.identity}
+            name = _naming.generated_name(
+                handler.stack_name,
+                _resource.relative_path(path, handler.stack_path),
+                stack.resolve({"p": properties, "o": options, "v": binding.version, "i": binding.identity}),
             )
         self.compilation_job_name = name
         self.artifacts_prefix = f"{output_prefix}{name}/"
@@ -379,30 +386,24 @@ class CompilationJob(Construct):
         if options:
             properties[_wire.OPTIONS] = options
 
-        self._grant_job_role(role is None, output_bucket, kms_key, vpc_subnets is not None)
+        self._grant_job_role(role is None, output_bucket, kms_key, vpc_subnets is not None, compilation_job_name)
         self._grant_handler(stack, name, compilation_job_name is not None, kms_key, binding.stage_from is not None)
 
         self.tags = TagManager(TagType.KEY_VALUE, _wire.COMPILATION_JOB_RESOURCE_TYPE, None, tag_property_name="Tags")
         properties[_wire.TAGS] = self.tags.rendered_tags
-        service_timeout = min(SERVICE_TIMEOUT_MAX_SECONDS, int(runtime.to_seconds()) + SERVICE_TIMEOUT_MARGIN_SECONDS)
+        service_timeout = min(SERVICE_TIMEOUT_MAX_SECONDS, runtime_seconds + SERVICE_TIMEOUT_MARGIN_SECONDS)
         self.resource = CustomResource(
             self,
             "Resource",
-            service_token=self._handler.function.function_arn,
+            service_token=handler.memo("function-arn", lambda: handler.function.function_arn),
             resource_type=_wire.COMPILATION_JOB_RESOURCE_TYPE,
             properties=properties,
             removal_policy=removal_policy,
-            service_timeout=Duration.seconds(service_timeout),
+            service_timeout=handler.memo(("timeout", service_timeout), lambda: Duration.seconds(service_timeout)),
         )
-        self.resource.node.add_dependency(self._polling_policy)
-        self.resource.node.add_dependency(self.role)
-
-        self.compilation_job_arn = self.resource.get_att_string(_wire.ATTR_COMPILATION_JOB_ARN)
-        self.model_artifacts_s3_uri = self.resource.get_att_string(_wire.ATTR_S3_MODEL_ARTIFACTS)
-        self.compilation_job_status = self.resource.get_att_string(_wire.ATTR_COMPILATION_JOB_STATUS)
-        self.inference_image = self.resource.get_att_string(_wire.ATTR_INFERENCE_IMAGE)
-        self.source_training_job_name = self.resource.get_att_string(_wire.ATTR_SOURCE_TRAINING_JOB_NAME)
-        self.source_model_s3_uri = self.resource.get_att_string(_wire.ATTR_SOURCE_MODEL_S3_URI)
+        # The job needs its role's policies (model read, output write) and the
+        # handler's polling policy in place before the handler starts it.
+        self.resource.node.add_dependency(self._polling_policy, self.role)
         if stack_outputs:
             CfnOutput(
                 self,
@@ -416,6 +417,43 @@ class CompilationJob(Construct):
                 value=self.model_artifacts_s3_uri,
                 description=f"Compiled model artifacts of {name}",
             )
+
+    # --- attributes (GetAtt tokens, made on first use) ------------------------------
+    @property
+    def compilation_job_arn(self) -> str:
+        """GetAtt ``CompilationJobArn``."""
+        return self._attribute(_wire.ATTR_COMPILATION_JOB_ARN)
+
+    @property
+    def model_artifacts_s3_uri(self) -> str:
+        """GetAtt ``S3ModelArtifacts``: the compiled artifact."""
+        return self._attribute(_wire.ATTR_S3_MODEL_ARTIFACTS)
+
+    @property
+    def compilation_job_status(self) -> str:
+        """GetAtt ``CompilationJobStatus``."""
+        return self._attribute(_wire.ATTR_COMPILATION_JOB_STATUS)
+
+    @property
+    def inference_image(self) -> str:
+        """GetAtt ``InferenceImage``: the Neo serving image for ``ml_*`` targets, empty otherwise."""
+        return self._attribute(_wire.ATTR_INFERENCE_IMAGE)
+
+    @property
+    def source_training_job_name(self) -> str:
+        """GetAtt ``SourceTrainingJobName`` (training-job sources; empty otherwise)."""
+        return self._attribute(_wire.ATTR_SOURCE_TRAINING_JOB_NAME)
+
+    @property
+    def source_model_s3_uri(self) -> str:
+        """GetAtt ``SourceModelS3Uri`` (training-job sources; empty otherwise)."""
+        return self._attribute(_wire.ATTR_SOURCE_MODEL_S3_URI)
+
+    def _attribute(self, name: str) -> str:
+        cache: dict[str, str] = self.__dict__.setdefault("_attributes", {})
+        if name not in cache:
+            cache[name] = self.resource.get_att_string(name)
+        return cache[name]
 
     # --- ITaggableV2 -------------------------------------------------------------
     @property
@@ -519,13 +557,14 @@ class CompilationJob(Construct):
         return rendered
 
     @staticmethod
-    def _check_runtime(problems: Problems, runtime: Duration) -> None:
+    def _check_runtime(problems: Problems, runtime: Duration) -> int:
+        """Check ``max_runtime``; return it in whole seconds."""
         # to_seconds() raises on a fraction of a second: measure in milliseconds.
         millis = runtime.to_milliseconds()
         seconds = millis / 1000
         if seconds < 1:
             problems.add("max_runtime", f"{seconds:g} s", "must be at least 1 second")
-        elif seconds > MAX_RUNTIME_LIMIT.to_seconds():
+        elif seconds > MAX_RUNTIME_LIMIT_SECONDS:
             problems.add(
                 "max_runtime",
                 f"{seconds:g} s",
@@ -534,6 +573,7 @@ class CompilationJob(Construct):
             )
         elif millis % 1000:
             problems.add("max_runtime", f"{seconds:g} s", "must be a whole number of seconds")
+        return int(seconds)
 
     @staticmethod
     def _check_vpc(
@@ -549,21 +589,36 @@ class CompilationJob(Construct):
         if groups is not None and not 1 <= len(groups) <= 5:
             problems.add("security_groups", len(groups), "must hold 1 to 5 security groups")
 
-    def _grant_job_role(self, created: bool, bucket: s3.IBucket, key: kms.IKey | None, vpc: bool) -> None:
+    def _grant_job_role(
+        self, created: bool, bucket: s3.IBucket, key: kms.IKey | None, vpc: bool, explicit_name: str | None
+    ) -> None:
         # A given role gets the same grants on the model (ModelSource.bind), the
         # output prefix and the key as a created one (an immutable role ignores them).
-        if key is not None:
+        handler = self._handler
+        if key is not None and handler.once("job-key", self.role, key):
             # Read the model and write the artifacts with OutputConfig.KmsKeyId: the data-key
             # actions S3 and SageMaker use, not kms:ReEncrypt* or kms:GenerateDataKey*.
             key.grant(self.role, "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey")
-        outputs = bucket.arn_for_objects(f"{self.artifacts_prefix}*")
-        grant_object_write(self.role, bucket, f"{self.artifacts_prefix}*")
-        _nag.acknowledge_wildcard_resource(
-            self.role,
-            outputs,
-            "SageMaker Neo writes the compiled artifact below this job's own output prefix, under an "
-            "object name it chooses (<model>-<target>.tar.gz); PutObject covers that one job's prefix only.",
-        )
+        if created or explicit_name is not None:
+            pattern = f"{self.artifacts_prefix}*"
+            reason = (
+                "SageMaker Neo writes the compiled artifact below this job's own output prefix, under an "
+                "object name it chooses (<model>-<target>.tar.gz); PutObject covers that one job's prefix only."
+            )
+        elif handler.once("job-output", self.role, bucket, self.output_prefix):
+            # A role shared by many jobs: one statement for all their generated names,
+            # instead of one per job (each name starts with the stack prefix).
+            pattern = f"{self.output_prefix}{_naming.stack_prefix(handler.stack_name)}*"
+            reason = (
+                "Jobs sharing this role write their compiled artifacts below <output_prefix><job name>/; "
+                "every generated job name starts with this stack's prefix, so the pattern covers exactly "
+                "the output prefixes of this stack's jobs."
+            )
+        else:
+            pattern = ""
+        if pattern:
+            grant_object_write(self.role, bucket, pattern, handler)
+            _nag.acknowledge_wildcard_resource(self.role, bucket.arn_for_objects(pattern), reason)
         if not created:
             return
         stack = Stack.of(self)
@@ -644,9 +699,11 @@ class CompilationJob(Construct):
             "sagemaker:ListTags",
         ]
         # SageMaker lowercases names in many ARNs: keep the patterns lowercase.
+        prefix = _naming.stack_prefix(self._handler.stack_name)
         resources = [
-            stack.format_arn(
-                service="sagemaker", resource="compilation-job", resource_name=_resource.name_prefix(self) + "*"
+            self._handler.memo(
+                "arn-compilation-jobs",
+                lambda: stack.format_arn(service="sagemaker", resource="compilation-job", resource_name=prefix + "*"),
             )
         ]
         if explicit:
@@ -659,15 +716,16 @@ class CompilationJob(Construct):
                 )
             )
         self._handler.statement("compilation-jobs", actions, resources)
-        _nag.acknowledge_wildcard_resource(
-            self._handler,
-            resources[0],
-            "The handler acts only on compilation jobs whose names it generates; every such name starts "
-            "with this stack's prefix and ends in a per-job hash, so the pattern names this stack's jobs "
-            "and no job of another stack (see the naming scheme in the README).",
-        )
+        if self._handler.once("ack-compilation-jobs"):
+            _nag.acknowledge_wildcard_resource(
+                self._handler,
+                resources[0],
+                "The handler acts only on compilation jobs whose names it generates; every such name starts "
+                "with this stack's prefix and ends in a per-job hash, so the pattern names this stack's jobs "
+                "and no job of another stack (see the naming scheme in the README).",
+            )
         self._handler.allow_pass_role(self.role)
-        if key is not None and staged:
+        if key is not None and staged and self._handler.once("staging-key", key):
             # Copying the model asset to its staged key with SSE-KMS (multipart copies need Decrypt).
             key.grant(self._handler.role, "kms:Decrypt", "kms:GenerateDataKey")
         self._polling_policy = self._handler.allow_polling()

@@ -15,9 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from aws_cdk import Annotations, Stack, Token
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
+
+from ._validation import is_token
 
 if TYPE_CHECKING:
     from ._handler import HandlerFunction
@@ -41,31 +44,52 @@ TRAINING_JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")  # botocor
 FILTER_VALUE_MAX = 1024
 
 
-def grant_object_read(grantee: iam.IGrantable, bucket: s3.IBucket, key: str) -> None:
+def _principal(grantee: iam.IGrantable) -> iam.IPrincipal:
+    # A role is its own grant principal; asking jsii for it costs a round trip per grant.
+    return grantee if isinstance(grantee, iam.Role) else grantee.grant_principal
+
+
+def _bucket_key(bucket: s3.IBucket, registry: HandlerFunction | None) -> kms.IKey | None:
+    if registry is None:
+        return bucket.encryption_key
+    if registry.once("bucket-key-looked-up", bucket):
+        registry.bucket_keys[id(bucket)] = bucket.encryption_key
+    return registry.bucket_keys[id(bucket)]
+
+
+def grant_object_read(
+    grantee: iam.IGrantable, bucket: s3.IBucket, key: str, registry: HandlerFunction | None = None
+) -> None:
     """s3:GetObject on exactly one object (``bucket.grant_read`` would add the
-    whole bucket for List), and decrypt with the bucket's key if it has one."""
-    grantee.grant_principal.add_to_principal_policy(
+    whole bucket for List), and decrypt with the bucket's key if it has one.
+    With a ``registry`` (the stack's handler), the key grant is made once per
+    grantee and key, not once per object."""
+    _principal(grantee).add_to_principal_policy(
         iam.PolicyStatement(
             actions=["s3:GetObject", "s3:GetObjectVersion"],
             resources=[bucket.arn_for_objects(key)],
         )
     )
-    if bucket.encryption_key is not None:
-        bucket.encryption_key.grant_decrypt(grantee)
+    bucket_key = _bucket_key(bucket, registry)
+    if bucket_key is not None and (registry is None or registry.once("decrypt", grantee, bucket_key)):
+        bucket_key.grant_decrypt(grantee)
 
 
-def grant_object_write(grantee: iam.IGrantable, bucket: s3.IBucket, key_pattern: str) -> None:
+def grant_object_write(
+    grantee: iam.IGrantable, bucket: s3.IBucket, key_pattern: str, registry: HandlerFunction | None = None
+) -> None:
     """s3:PutObject (and aborting its multipart uploads) on ``key_pattern`` only, and
     the bucket key's data-key actions (``bucket.grant_put`` adds ``s3:Abort*``,
     object tagging and retention, and ``kms:ReEncrypt*``/``kms:GenerateDataKey*``)."""
-    grantee.grant_principal.add_to_principal_policy(
+    _principal(grantee).add_to_principal_policy(
         iam.PolicyStatement(
             actions=["s3:PutObject", "s3:AbortMultipartUpload"],
             resources=[bucket.arn_for_objects(key_pattern)],
         )
     )
-    if bucket.encryption_key is not None:
-        bucket.encryption_key.grant(grantee, "kms:Decrypt", "kms:GenerateDataKey")
+    bucket_key = _bucket_key(bucket, registry)
+    if bucket_key is not None and (registry is None or registry.once("data-key", grantee, bucket_key)):
+        bucket_key.grant(grantee, "kms:Decrypt", "kms:GenerateDataKey")
 
 
 @dataclass
@@ -230,7 +254,7 @@ class ModelSource:
         found: list[tuple[str, Any, str]] = []
         if self.kind in ("bucket", "uri"):
             uri = self.key if self.kind == "bucket" else self.uri
-            if uri is not None and not Token.is_unresolved(uri):
+            if uri is not None and not is_token(uri):
                 if self.kind == "uri" and not re.match(r"^(s3|https)://[^/]+/.+", uri):
                     found.append(("model", uri, "must be an s3:// or https:// URI of an object"))
                 if not uri.endswith(".tar.gz"):
@@ -285,9 +309,9 @@ class ModelSource:
     ) -> ModelBinding:
         if self.kind == "bucket":
             assert self.bucket is not None and self.key is not None
-            grant_object_read(role, self.bucket, self.key)
+            grant_object_read(role, self.bucket, self.key, handler)
             return ModelBinding(
-                s3_uri=f"s3://{self.bucket.bucket_name}/{self.key}",
+                s3_uri=f"s3://{handler.bucket_name(self.bucket)}/{self.key}",
                 version=self.version,
             )
         if self.kind == "uri":
@@ -337,9 +361,9 @@ class ModelSource:
         asset = s3_assets.Asset(scope, "ModelAsset", path=self.path)
         staged_key = f"{staging_prefix}model-inputs/{asset.asset_hash}.tar.gz"
         # The handler copies the asset object to the .tar.gz key; the job reads the copy.
-        grant_object_read(handler.role, asset.bucket, asset.s3_object_key)
-        grant_object_write(handler.role, staging_bucket, staged_key)
-        grant_object_read(role, staging_bucket, staged_key)
+        grant_object_read(handler.role, asset.bucket, asset.s3_object_key, handler)
+        grant_object_write(handler.role, staging_bucket, staged_key, handler)
+        grant_object_read(role, staging_bucket, staged_key, handler)
         return ModelBinding(
             s3_uri=f"s3://{staging_bucket.bucket_name}/{staged_key}",
             stage_from=asset.s3_object_url,
