@@ -7,6 +7,7 @@ package are copied into the asset directory.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ import jsii
 from aws_cdk import (
     AssetHashType,
     BundlingOptions,
+    CfnWaitConditionHandle,
     DockerImage,
     Duration,
     ILocalBundling,
@@ -134,6 +136,7 @@ class HandlerFunction(Construct):
         self._keep: list[Any] = []  # objects whose id() is in a key of _done stay alive
         self._polling_policy: iam.Policy | None = None
         self._memo: dict[Any, Any] = {}
+        self._ready: list[CfnWaitConditionHandle] = []
         self.bucket_keys: dict[int, kms.IKey | None] = {}
         self._bucket_names: dict[int, str] = {}
         self.stack = stack
@@ -193,6 +196,30 @@ class HandlerFunction(Construct):
             self.role.add_to_principal_policy(self._pass_role)
         self._passed_roles.add(str(id(role)))
         self._pass_role.add_resources(self.role_arn(role))
+
+    def ready_after(self, role: iam.IRole, job_name: str) -> Construct:
+        """One no-op resource per shared role that depends on the role, all its
+        policies (CDK may split a long policy into overflow policies) and the
+        polling policy. Each job of that role depends on this one resource
+        instead of on all of them, so an added job adds one DependsOn entry.
+
+        Its metadata is a digest of the names of the jobs that share the role,
+        so whenever a job (and with it a grant on the role) is added, changed or
+        removed, the handle is updated too, after the policies: a new job never
+        starts before its grants are in place."""
+        key = ("ready", id(role))
+        if key not in self._memo:
+            self.once("ready-role", role)  # keeps the role alive for id()
+            handle = CfnWaitConditionHandle(self, f"RoleReady{len(self._ready)}")
+            handle.node.add_dependency(role, self.allow_polling())
+            self._ready.append(handle)
+            self._memo[key] = (handle, [])
+        handle, names = self._memo[key]
+        names.append(job_name)
+        digest = hashlib.sha256("\n".join(sorted(names)).encode()).hexdigest()[:16]
+        handle.add_metadata("sagemaker-constructs:jobs", digest)
+        ready: Construct = handle
+        return ready
 
     def allow_polling(self) -> iam.Policy:
         """What crhelper's EventBridge polling needs, scoped to ``smc-poll-*``.

@@ -403,7 +403,10 @@ class CompilationJob(Construct):
         )
         # The job needs its role's policies (model read, output write) and the
         # handler's polling policy in place before the handler starts it.
-        self.resource.node.add_dependency(self._polling_policy, self.role)
+        if role is None:
+            self.resource.node.add_dependency(self._polling_policy, self.role)
+        else:
+            self.resource.node.add_dependency(handler.ready_after(self.role, name))
         if stack_outputs:
             CfnOutput(
                 self,
