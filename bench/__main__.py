@@ -221,7 +221,7 @@ def synth_figures() -> bool:
     results: dict[tuple[str, int], synth.Synth] = {}
     for variant in ("project", "provider", "naive"):
         for jobs in SYNTH_SIZES:
-            runs = 2 if variant == "project" and jobs in (1, 200) else 1
+            runs = 3 if variant == "project" and jobs in (1, 200) else 1
             results[(variant, jobs)] = synth.cold_synth(variant, jobs, runs=runs)
 
     say("| N jobs | this project: time / bytes / resources | Provider framework | one Lambda per resource (naive) |")

@@ -257,7 +257,7 @@ class CompilationJob(Construct):
         :param stack_outputs: add CfnOutputs for the ARN and the artifact URI. Default: True.
         """
         super().__init__(scope, construct_id)
-        stack = Stack.of(self)
+        stack = scope if isinstance(scope, Stack) else Stack.of(self)
         path = self.node.path
         problems = Problems(f"CompilationJob {path}")
 
@@ -310,7 +310,7 @@ class CompilationJob(Construct):
         self.output_bucket = output_bucket
         self.output_prefix = output_prefix
         self._handler = handler = handler_for(
-            self, "compilation_job", "sagemaker-constructs: SageMaker Neo compilation jobs"
+            stack, "compilation_job", "sagemaker-constructs: SageMaker Neo compilation jobs"
         )
         self.role: iam.IRole = role or iam.Role(
             self,

@@ -44,6 +44,9 @@ TRAINING_JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")  # botocor
 FILTER_VALUE_MAX = 1024
 
 
+READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion"]
+
+
 def _principal(grantee: iam.IGrantable) -> iam.IPrincipal:
     # A role is its own grant principal; asking jsii for it costs a round trip per grant.
     return grantee if isinstance(grantee, iam.Role) else grantee.grant_principal
@@ -62,17 +65,29 @@ def grant_object_read(
 ) -> None:
     """s3:GetObject on exactly one object (``bucket.grant_read`` would add the
     whole bucket for List), and decrypt with the bucket's key if it has one.
-    With a ``registry`` (the stack's handler), the key grant is made once per
-    grantee and key, not once per object."""
-    _principal(grantee).add_to_principal_policy(
-        iam.PolicyStatement(
-            actions=["s3:GetObject", "s3:GetObjectVersion"],
-            resources=[bucket.arn_for_objects(key)],
+
+    With a ``registry`` (the stack's handler), each grantee has one read
+    statement that lists its objects, and the key grant is made once per
+    grantee and key: a role shared by many jobs grows by one ARN per model."""
+    if registry is None:
+        _principal(grantee).add_to_principal_policy(
+            iam.PolicyStatement(actions=READ_ACTIONS, resources=[bucket.arn_for_objects(key)])
         )
-    )
-    bucket_key = _bucket_key(bucket, registry)
+        bucket_key = bucket.encryption_key
+    else:
+        object_arn = f"{registry.memo(('bucket-arn', id(bucket)), lambda: bucket.bucket_arn)}/{key}"
+        statement = registry.memo(("object-read", id(grantee)), lambda: _new_read_statement(grantee, registry))
+        statement.add_resources(object_arn)
+        bucket_key = _bucket_key(bucket, registry)
     if bucket_key is not None and (registry is None or registry.once("decrypt", grantee, bucket_key)):
         bucket_key.grant_decrypt(grantee)
+
+
+def _new_read_statement(grantee: iam.IGrantable, registry: HandlerFunction) -> iam.PolicyStatement:
+    registry.once("object-read", grantee)  # keeps the grantee alive for id()
+    statement = iam.PolicyStatement(actions=READ_ACTIONS)
+    _principal(grantee).add_to_principal_policy(statement)
+    return statement
 
 
 def grant_object_write(
