@@ -9,6 +9,8 @@ the template's path, size and resource count. Variants:
 * ``provider``: the same custom resources behind one shared
   ``custom_resources.Provider`` (onEvent + isComplete, inline dummy code).
 * ``naive``: one inline Lambda function (and its role) per custom resource.
+* ``plain``: the same custom resources with a literal service token and
+  nothing else: what CDK itself costs per resource.
 * ``empty``: the bucket and the job role only, for the fixed costs.
 
 The context is the repository's ``cdk.json`` context (minimizePolicies on),
@@ -136,6 +138,17 @@ def build(variant: str, jobs: int, outdir: str) -> dict[str, Any]:
                 stack,
                 f"Job{index}",
                 service_token=function.function_arn,
+                resource_type="Custom::SageMakerCompilationJob",
+                properties=_job_properties(stack, bucket, role, index),
+            )
+    elif variant == "plain":
+        # CDK's own floor: the same custom resources with a literal service token,
+        # no handler, no grants, no validation.
+        for index in range(jobs):
+            CustomResource(
+                stack,
+                f"Job{index}",
+                service_token=f"arn:aws:lambda:us-east-1:123456789012:function:{STACK}-handler",
                 resource_type="Custom::SageMakerCompilationJob",
                 properties=_job_properties(stack, bucket, role, index),
             )
