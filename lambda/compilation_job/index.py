@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 import _wire
-import boto3
 import cfn_resource
+import common
 import logic
 import model_sources
 from cfn_resource import Failure, Result
@@ -20,35 +20,7 @@ from cfn_resource import Failure, Result
 helper = cfn_resource.ManagedResource()
 
 
-class Clients:
-    """Created on first use; tests and the benchmark assign fakes."""
-
-    def __init__(self) -> None:
-        self._sagemaker: Any = None
-        self._s3: Any = None
-
-    @property
-    def sagemaker(self) -> Any:
-        if self._sagemaker is None:
-            self._sagemaker = boto3.client("sagemaker")
-        return self._sagemaker
-
-    @sagemaker.setter
-    def sagemaker(self, client: Any) -> None:
-        self._sagemaker = client
-
-    @property
-    def s3(self) -> Any:
-        if self._s3 is None:
-            self._s3 = boto3.client("s3")
-        return self._s3
-
-    @s3.setter
-    def s3(self, client: Any) -> None:
-        self._s3 = client
-
-
-clients = Clients()
+clients = common.Clients("sagemaker", "s3")
 
 
 def _session(context: Any, deadline: float, inline_seconds: float | None = None) -> logic.Session:

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import re
@@ -16,6 +15,7 @@ from typing import Any
 import _wire
 import aws_calls
 import cfn_resource
+import common
 from cfn_resource import Failure, Result
 
 logger = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def desired_from(resource_properties: dict[str, Any]) -> Desired:
     source = options.get(_wire.OPT_MODEL_SOURCE)
     return Desired(
         request=request,
-        tags=[{"Key": str(t["Key"]), "Value": str(t["Value"])} for t in tags],
+        tags=common.tag_list(tags),
         explicit_name=bool(options.get(_wire.OPT_EXPLICIT_NAME, False)),
         stage_model_from=options.get(_wire.OPT_STAGE_MODEL_FROM),
         model_source=_wire.decode_model_source(source) if source else None,
@@ -67,25 +67,7 @@ def desired_from(resource_properties: dict[str, Any]) -> Desired:
     )
 
 
-def service_timeout_of(resource_properties: dict[str, Any]) -> int:
-    """ServiceTimeout, or the default when it is missing or not a number: a
-    Delete must not depend on properties that may not parse."""
-    try:
-        return int(resource_properties.get(_wire.SERVICE_TIMEOUT, DEFAULT_SERVICE_TIMEOUT))
-    except (TypeError, ValueError):
-        return DEFAULT_SERVICE_TIMEOUT
-
-
 # --- comparing a described job with the desired one ---------------------------
-def _json_or_text(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value.strip()
-    return value
-
-
 def _normalized(request: dict[str, Any]) -> dict[str, Any]:
     input_config = dict(request.get(_wire.INPUT_CONFIG) or {})
     output_config = dict(request.get(_wire.OUTPUT_CONFIG) or {})
@@ -96,11 +78,11 @@ def _normalized(request: dict[str, Any]) -> dict[str, Any]:
         "InputConfig.S3Uri": input_config.get("S3Uri"),
         "InputConfig.Framework": input_config.get("Framework"),
         "InputConfig.FrameworkVersion": input_config.get("FrameworkVersion"),
-        "InputConfig.DataInputConfig": _json_or_text(input_config.get("DataInputConfig")),
+        "InputConfig.DataInputConfig": common.json_or_text(input_config.get("DataInputConfig")),
         "OutputConfig.S3OutputLocation": str(output_config.get("S3OutputLocation", "")).rstrip("/"),
         "OutputConfig.TargetDevice": output_config.get("TargetDevice"),
         "OutputConfig.TargetPlatform": output_config.get("TargetPlatform") or None,
-        "OutputConfig.CompilerOptions": _json_or_text(output_config.get("CompilerOptions")),
+        "OutputConfig.CompilerOptions": common.json_or_text(output_config.get("CompilerOptions")),
         "OutputConfig.KmsKeyId": output_config.get("KmsKeyId") or None,
         "StoppingCondition.MaxRuntimeInSeconds": (request.get(_wire.STOPPING_CONDITION) or {}).get(
             "MaxRuntimeInSeconds"
@@ -354,30 +336,6 @@ def _check_raced(session: Session, desired: Desired) -> None:
         )
 
 
-def _tags_of(session: Session, arn: str) -> dict[str, str]:
-    tags: dict[str, str] = {}
-    kwargs: dict[str, Any] = {"ResourceArn": arn}
-    while True:
-        page = session.sagemaker.list_tags(**kwargs)
-        tags.update({t["Key"]: t["Value"] for t in page.get("Tags", [])})
-        if not page.get("NextToken"):
-            return tags
-        kwargs["NextToken"] = page["NextToken"]
-
-
-def sync_tags(session: Session, arn: str, wanted: list[dict[str, str]], previous: list[dict[str, str]]) -> None:
-    """AddTags for new or changed tags; DeleteTags for the ones the stack removed."""
-    want = {t["Key"]: t["Value"] for t in wanted}
-    had = {t["Key"]: t["Value"] for t in previous}
-    current = _tags_of(session, arn)
-    to_add = [{"Key": k, "Value": v} for k, v in want.items() if current.get(k) != v]
-    to_remove = [k for k in had if k not in want and k in current]
-    if to_add:
-        session.sagemaker.add_tags(ResourceArn=arn, Tags=to_add)
-    if to_remove:
-        session.sagemaker.delete_tags(ResourceArn=arn, TagKeys=to_remove)
-
-
 def update(
     session: Session, desired: Desired, previous: Desired, physical_id: str, resolve_source: Any = None
 ) -> Result:
@@ -395,7 +353,7 @@ def update(
             f"be replaced under the same name; give it a new compilation_job_name",
             physical_id=physical_id,
         )
-    sync_tags(session, str(existing["CompilationJobArn"]), desired.tags, previous.tags)
+    common.sync_tags(session, str(existing["CompilationJobArn"]), desired.tags, previous.tags)
     status = existing.get("CompilationJobStatus")
     if status in ENDED_BADLY:
         raise ended_badly(physical_id, existing)
@@ -451,3 +409,7 @@ def continue_delete(session: Session, name: str) -> Result:
         if now >= session.inline_until:
             return Result(name, pending=True, state=poll_state(name, session.deadline, phase="delete"))
         session.sleep_between_describes()
+
+
+def service_timeout_of(resource_properties: dict[str, Any]) -> int:
+    return common.service_timeout_of(resource_properties, DEFAULT_SERVICE_TIMEOUT)

@@ -9,32 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 import cfn_resource
+import common
 import logic
 from cfn_resource import Result
 
 helper = cfn_resource.ManagedResource()
 
 
-class Clients:
-    """Created on first use; tests and the benchmark assign fakes."""
-
-    def __init__(self) -> None:
-        self._sagemaker: Any = None
-
-    @property
-    def sagemaker(self) -> Any:
-        if self._sagemaker is None:
-            self._sagemaker = boto3.client("sagemaker")
-        return self._sagemaker
-
-    @sagemaker.setter
-    def sagemaker(self, client: Any) -> None:
-        self._sagemaker = client
-
-
-clients = Clients()
+clients = common.Clients("sagemaker")
 
 
 def _session(context: Any, service_timeout: int) -> logic.Session:

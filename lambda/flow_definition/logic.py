@@ -11,7 +11,6 @@ resource's ServiceTimeout.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Any
 import _wire
 import aws_calls
 import cfn_resource
+import common
 from cfn_resource import Failure, Result
 
 logger = logging.getLogger(__name__)
@@ -71,33 +71,16 @@ def desired_from(resource_properties: dict[str, Any]) -> Desired:
     tags = request.pop(_wire.TAGS, None) or []
     return Desired(
         request=request,
-        tags=[{"Key": str(t["Key"]), "Value": str(t["Value"])} for t in tags],
+        tags=common.tag_list(tags),
         explicit_name=bool(options.get(_wire.OPT_EXPLICIT_NAME, False)),
         service_timeout=int(props.get(_wire.SERVICE_TIMEOUT, DEFAULT_SERVICE_TIMEOUT)),
     )
 
 
-def service_timeout_of(resource_properties: dict[str, Any]) -> int:
-    """ServiceTimeout, or the default when it is missing or not a number."""
-    try:
-        return int(resource_properties.get(_wire.SERVICE_TIMEOUT, DEFAULT_SERVICE_TIMEOUT))
-    except (TypeError, ValueError):
-        return DEFAULT_SERVICE_TIMEOUT
-
-
 # --- comparing a described flow definition with the desired one ----------------
-def _json_or_text(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value.strip()
-    return value
-
-
 def _conditions(request: dict[str, Any]) -> Any:
     config = (request.get(_wire.HUMAN_LOOP_ACTIVATION_CONFIG) or {}).get("HumanLoopActivationConditionsConfig") or {}
-    return _json_or_text(config.get("HumanLoopActivationConditions"))
+    return common.json_or_text(config.get("HumanLoopActivationConditions"))
 
 
 def _normalized(request: dict[str, Any], optional_fields: tuple[str, ...]) -> dict[str, Any]:
@@ -312,40 +295,6 @@ def create(session: Session, desired: Desired) -> Result:
 
 
 # --- tags ---------------------------------------------------------------------
-def _tags_of(session: Session, arn: str) -> dict[str, str]:
-    tags: dict[str, str] = {}
-    kwargs: dict[str, Any] = {"ResourceArn": arn}
-    while True:
-        page = aws_calls.call_with_retry(
-            lambda: session.sagemaker.list_tags(**kwargs), what=f"ListTags {arn}", deadline=session.deadline
-        )
-        tags.update({t["Key"]: t["Value"] for t in page.get("Tags", [])})
-        if not page.get("NextToken"):
-            return tags
-        kwargs["NextToken"] = page["NextToken"]
-
-
-def sync_tags(session: Session, arn: str, wanted: list[dict[str, str]], previous: list[dict[str, str]]) -> None:
-    """AddTags for new or changed tags; DeleteTags for the ones the stack removed."""
-    want = {t["Key"]: t["Value"] for t in wanted}
-    had = {t["Key"]: t["Value"] for t in previous}
-    current = _tags_of(session, arn)
-    to_add = [{"Key": k, "Value": v} for k, v in want.items() if current.get(k) != v]
-    to_remove = [k for k in had if k not in want and k in current]
-    if to_add:
-        aws_calls.call_with_retry(
-            lambda: session.sagemaker.add_tags(ResourceArn=arn, Tags=to_add),
-            what=f"AddTags {arn}",
-            deadline=session.deadline,
-        )
-    if to_remove:
-        aws_calls.call_with_retry(
-            lambda: session.sagemaker.delete_tags(ResourceArn=arn, TagKeys=to_remove),
-            what=f"DeleteTags {arn}",
-            deadline=session.deadline,
-        )
-
-
 # --- update and delete ----------------------------------------------------------
 def update(session: Session, desired: Desired, previous: Desired, physical_id: str) -> Result:
     """New name: a new flow definition (CloudFormation then deletes the old one).
@@ -366,7 +315,7 @@ def update(session: Session, desired: Desired, previous: Desired, physical_id: s
     status = existing.get("FlowDefinitionStatus")
     if status not in ADOPTABLE:
         raise ended_badly(physical_id, existing)
-    sync_tags(session, str(existing["FlowDefinitionArn"]), desired.tags, previous.tags)
+    common.sync_tags(session, str(existing["FlowDefinitionArn"]), desired.tags, previous.tags)
     return wait_until_active(session, physical_id)
 
 
@@ -390,3 +339,7 @@ def delete(session: Session, resource_properties: dict[str, Any], physical_id: s
     else:
         _delete_and_wait_gone(session, physical_id)
     return Result(physical_id)
+
+
+def service_timeout_of(resource_properties: dict[str, Any]) -> int:
+    return common.service_timeout_of(resource_properties, DEFAULT_SERVICE_TIMEOUT)

@@ -39,7 +39,7 @@ from typing import Any
 import trustme
 
 REPO = Path(__file__).resolve().parents[2]
-HANDLER_MODULES = ("index", "logic", "cfn_resource", "aws_calls", "_wire", "model_sources", "crhelper")
+HANDLER_MODULES = ("index", "logic", "cfn_resource", "aws_calls", "common", "_wire", "model_sources", "crhelper")
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
