@@ -459,6 +459,33 @@ def test_update_rollback_adopts_the_old_job_untouched_and_cleanup_deletes_the_fa
     assert set(life.sagemaker.jobs) == {NAME}
 
 
+def test_update_rollback_sent_under_the_old_physical_id_adopts_the_old_job(make_lifecycle: Any) -> None:
+    """CloudFormation may keep the old physical id after a FAILED update: the
+    rollback then arrives as an update of the old job to its own properties."""
+    life = make_lifecycle()
+    old = job_properties()
+    start_job(life, old)
+    new = job_properties(NEW_NAME, InputConfig={**old["InputConfig"], "S3Uri": "s3://models/v2.tar.gz"})
+    life.sagemaker.calls.clear()
+    rollback = life.invoke(life.event("Update", old, physical_id=NAME, old_properties=new))
+    assert rollback.status == "SUCCESS"
+    assert rollback.physical_id == NAME
+    touched = {op for op, params in life.sagemaker.calls if params.get("CompilationJobName") == NAME}
+    assert touched == {"describe_compilation_job"}
+
+
+def test_same_name_update_whose_change_the_job_already_has_still_fails(make_lifecycle: Any) -> None:
+    """An explicit name whose properties changed fails, even in a field both sides agree on
+    with the job (nothing to tell it from a rollback except the previous properties)."""
+    life = make_lifecycle()
+    old = job_properties(Options={"ExplicitName": "true"})
+    start_job(life, old)
+    new = job_properties(Options={"ExplicitName": "true"}, StoppingCondition={"MaxRuntimeInSeconds": 600})
+    answer = life.invoke(life.event("Update", new, physical_id=NAME, old_properties=old))
+    assert answer.status == "FAILED"
+    assert "cannot be replaced under the same name" in answer.reason
+
+
 def test_delete_while_the_job_is_stopping_waits_for_stopped_then_deletes(make_lifecycle: Any) -> None:
     life = make_lifecycle()
     start_job(life, job_properties(), Script([(0, "INPROGRESS")]))

@@ -305,6 +305,18 @@ def test_update_rollback_adopts_the_old_definition_still_there(make_lifecycle: A
     assert len(life.sagemaker.called("create_flow_definition")) == 2  # only the two made above
 
 
+def test_update_rollback_sent_under_the_old_physical_id_adopts_the_old_definition(make_lifecycle: Any) -> None:
+    life = make_lifecycle("flow_definition")
+    old = flow_properties()
+    life.sagemaker.create_flow_definition(**_api(old))
+    new = flow_properties("teststack--formreview-abcdef0123", RoleArn="arn:aws:iam::123456789012:role/new-role")
+    answer = life.invoke(life.event("Update", old, physical_id=NAME, old_properties=new))
+    assert answer.status == "SUCCESS"
+    assert answer.physical_id == NAME
+    assert life.sagemaker.called("delete_flow_definition") == []
+    assert len(life.sagemaker.called("create_flow_definition")) == 1
+
+
 def test_update_of_tags_only_is_in_place(make_lifecycle: Any) -> None:
     life = make_lifecycle("flow_definition")
     old = flow_properties(Tags=[{"Key": "team", "Value": "forms"}, {"Key": "gone", "Value": "x"}])

@@ -346,8 +346,10 @@ def update(
     if existing is None:
         return create(session, desired, resolve_source)
     differences = config_differences(desired.request, existing) if desired.model_source is None else []
-    if differences or _changed_besides_tags(desired, previous):
-        fields = ", ".join(differences) or "properties"
+    if not differences and _changed_besides_tags(desired, previous) and not _is_rollback(desired, previous, existing):
+        differences = ["properties"]
+    if differences:
+        fields = ", ".join(differences)
         raise Failure(
             f"compilation job {physical_id} cannot change in place ({fields} changed) and a job cannot "
             f"be replaced under the same name; give it a new compilation_job_name",
@@ -362,6 +364,16 @@ def update(
         # Tags only: keep answering the training job this job was compiled from.
         source = resolve_source(session, desired, existing)
     return wait_for_end(session, physical_id, source)
+
+
+def _is_rollback(desired: Desired, previous: Desired, existing: dict[str, Any]) -> bool:
+    """An update rollback: CloudFormation sends the old properties again, under
+    the old job's name, with the failed new ones as OldResourceProperties. The
+    job there matches the properties sent and not the "old" ones (a real change
+    under the same name is the other way round)."""
+    if desired.model_source is not None or desired.model_source != previous.model_source:
+        return False  # the source is resolved at deploy time: no way to tell, so refuse
+    return bool(config_differences(previous.request, existing))
 
 
 def _changed_besides_tags(desired: Desired, previous: Desired) -> bool:

@@ -305,8 +305,14 @@ def update(session: Session, desired: Desired, previous: Desired, physical_id: s
     if existing is None:
         return create(session, desired)
     differences = config_differences(desired.request, existing)
-    if differences or desired.request != previous.request:
-        fields = ", ".join(differences) or "properties"
+    # A change only in fields SageMaker defaults (not compared) still shows as a
+    # difference from the previous properties. An update rollback (the old
+    # properties sent again under the old name) matches the definition there
+    # and not the failed "previous" properties: it is adopted.
+    if not differences and desired.request != previous.request and not config_differences(previous.request, existing):
+        differences = ["properties"]
+    if differences:
+        fields = ", ".join(differences)
         raise Failure(
             f"flow definition {physical_id} cannot change in place ({fields} changed) and cannot be "
             "replaced under the same name; give it a new flow_definition_name",
