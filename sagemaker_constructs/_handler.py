@@ -32,7 +32,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from . import _nag, _wire
+from . import _nag, _resource, _wire
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 POLL_RULE_PREFIX = "smc-poll-"  # lambda/shared/cfn_resource.py RULE_PREFIX
@@ -145,7 +145,7 @@ class HandlerFunction(Construct):
         self._bucket_names: dict[int, str] = {}
         self.stack = stack
         # Per-stack values every resource needs, fetched from jsii once.
-        self.stack_name: str = stack.stack_name
+        self.stack_name: str = _resource.naming_stack_name(stack)
         self.stack_path: str = stack.node.path
 
     def once(self, *key: Any) -> bool:

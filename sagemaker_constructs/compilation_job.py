@@ -309,6 +309,7 @@ class CompilationJob(Construct):
 
         self.output_bucket = output_bucket
         self.output_prefix = output_prefix
+        self.kms_key = kms_key
         self._handler = handler = handler_for(
             stack, "compilation_job", "sagemaker-constructs: SageMaker Neo compilation jobs"
         )
@@ -491,6 +492,9 @@ class CompilationJob(Construct):
         )
         if self.output_bucket.encryption_key is not None:
             grant = grant.combine(self.output_bucket.encryption_key.grant_decrypt(grantee))
+        if self.kms_key is not None:
+            # The artifacts are encrypted with OutputConfig.KmsKeyId.
+            grant = grant.combine(self.kms_key.grant_decrypt(grantee))
         return grant
 
     @staticmethod
@@ -739,7 +743,7 @@ class _ImportedCompilationJob(Construct):
         super().__init__(scope, construct_id)
         self.compilation_job_name = name
         self.compilation_job_arn = Stack.of(self).format_arn(
-            service="sagemaker", resource="compilation-job", resource_name=name.lower()
+            service="sagemaker", resource="compilation-job", resource_name=name if is_token(name) else name.lower()
         )
         self._lookup: cr.AwsCustomResource | None = None
 

@@ -366,6 +366,8 @@ class FlowDefinition(Construct):
         time_limit = self._seconds(problems, "task_time_limit", task_time_limit, 30)
         output_path = self._output_path(problems, output_bucket, output_prefix, output_s3_uri, role)
         self._check_price(problems, public_workforce_task_price, source)
+        if removal_policy is RemovalPolicy.SNAPSHOT:
+            problems.add("removal_policy", "SNAPSHOT", "must be DESTROY or RETAIN (a flow definition has no snapshot)")
         problems.raise_if_any()
 
         self.output_bucket = output_bucket
@@ -606,7 +608,12 @@ class FlowDefinition(Construct):
         ]
         if explicit:
             resources.append(
-                stack.format_arn(service="sagemaker", resource="flow-definition", resource_name=name.lower())
+                stack.format_arn(
+                    service="sagemaker",
+                    resource="flow-definition",
+                    # A token (e.g. a CfnParameter) cannot be lowercased at synth time: used as given.
+                    resource_name=name if is_token(name) else name.lower(),
+                )
             )
         self._handler.statement("flow-definitions", actions, resources)
         _nag.acknowledge_wildcard_resource(

@@ -20,6 +20,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
+from . import _nag
 from ._validation import is_token
 
 if TYPE_CHECKING:
@@ -387,8 +388,15 @@ class ModelSource:
 
     def _bind_training(self, scope: Construct, role: iam.IRole, handler: HandlerFunction) -> ModelBinding:
         assert self.bucket is not None
-        # The artifacts' key is only known at deploy time: read on the training output bucket.
-        self.bucket.grant_read(role)
+        # The artifacts' key is only known at deploy time: GetObject on the training
+        # output bucket's objects (not List or the bucket itself), and its key.
+        grant_object_read(role, self.bucket, "*", handler)
+        _nag.acknowledge_wildcard_resource(
+            role,
+            self.bucket.arn_for_objects("*"),
+            "The training job to compile is chosen at deploy time, and SageMaker names its artifact "
+            "object (<job>/output/model.tar.gz); read is limited to GetObject in the training output bucket.",
+        )
         stack = Stack.of(scope)
         source: dict[str, Any]
         if self.kind == "training_job":
@@ -407,11 +415,21 @@ class ModelSource:
             # resources), so it needs "*"; DescribeTrainingJob of the chosen
             # job, unknown until deploy time, is scoped to training jobs.
             handler.statement("search", ["sagemaker:Search"], ["*"])
-            handler.statement(
-                "training-jobs",
-                ["sagemaker:DescribeTrainingJob"],
-                [stack.format_arn(service="sagemaker", resource="training-job", resource_name="*")],
-            )
+            any_training_job = stack.format_arn(service="sagemaker", resource="training-job", resource_name="*")
+            handler.statement("training-jobs", ["sagemaker:DescribeTrainingJob"], [any_training_job])
+            if handler.once("ack-search"):
+                _nag.acknowledge_wildcard_resource(
+                    handler,
+                    "*",
+                    "sagemaker:Search has no resource type in IAM, so it cannot be scoped; it only reads "
+                    "metadata, and the handler uses it to find the best training job.",
+                )
+                _nag.acknowledge_wildcard_resource(
+                    handler,
+                    any_training_job,
+                    "The best training job is chosen by Search at deploy time, so its name is unknown at "
+                    "synth time; the statement allows only sagemaker:DescribeTrainingJob.",
+                )
             source = {
                 "Type": "BestTrainingJob",
                 "SearchExpression": {"Filters": [f.to_api() for f in self.filters]},

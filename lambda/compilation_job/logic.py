@@ -350,9 +350,15 @@ def update(
         differences = ["properties"]
     if differences:
         fields = ", ".join(differences)
+        remedy = (
+            "give it a new compilation_job_name"
+            if desired.explicit_name
+            else "a value known only at deploy time changed, which the generated name cannot see; "
+            "set the model source's version (or rename the construct) so the name changes"
+        )
         raise Failure(
             f"compilation job {physical_id} cannot change in place ({fields} changed) and a job cannot "
-            f"be replaced under the same name; give it a new compilation_job_name",
+            f"be replaced under the same name; {remedy}",
             physical_id=physical_id,
         )
     common.sync_tags(session, str(existing["CompilationJobArn"]), desired.tags, previous.tags)
