@@ -128,6 +128,10 @@ class HandlerFunction(Construct):
             role=self.role,
             log_group=self.log_group,
             description=description,
+            # No async retries by Lambda: a timed-out invocation has already answered (crhelper's
+            # timer), and a retry could start a job after the rollback removed it. CloudFormation
+            # and the polling rule are the only retries.
+            retry_attempts=0,
         )
         self.log_group.grant_write(self.role)
         self._passed_roles: set[str] = set()

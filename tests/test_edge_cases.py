@@ -89,3 +89,10 @@ def test_flow_definition_rejects_snapshot_removal_policy() -> None:
     stack = Stack(App(), "Snap")
     with pytest.raises(ValueError, match=r"removal_policy must be DESTROY or RETAIN"):
         FlowDefinition(stack, "Flow", removal_policy=RemovalPolicy.SNAPSHOT, **required())
+
+
+def test_handler_lambda_is_not_retried_by_lambda_itself() -> None:
+    """A timed-out invocation has already answered; an async retry could start a job after the rollback."""
+    stack = Stack(App(), "Retries")
+    _job(stack, "Job", s3.Bucket(stack, "Models"))
+    Template.from_stack(stack).has_resource_properties("AWS::Lambda::EventInvokeConfig", {"MaximumRetryAttempts": 0})

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import re
@@ -221,11 +222,19 @@ def stop_quietly(session: Session, name: str) -> None:
 
 
 def _delete_and_wait_gone(session: Session, name: str) -> None:
-    aws_calls.call_with_retry(
-        lambda: session.sagemaker.delete_compilation_job(CompilationJobName=name),
-        what=f"DeleteCompilationJob {name}",
-        deadline=session.retry_until,
-    )
+    try:
+        aws_calls.call_with_retry(
+            lambda: session.sagemaker.delete_compilation_job(CompilationJobName=name),
+            what=f"DeleteCompilationJob {name}",
+            deadline=session.retry_until,
+        )
+    except Failure:
+        raise
+    except Exception as error:
+        if not aws_calls.is_not_found(error):
+            raise
+        logger.info("%s was already deleted (a concurrent invocation)", name)
+        return
     while session.describe(name) is not None:
         if cfn_resource.clock.now() >= session.deadline:
             raise Failure(f"compilation job {name} was still there after DeleteCompilationJob")
@@ -237,8 +246,9 @@ def _wait_until_stopped(session: Session, name: str) -> dict[str, Any] | None:
         described = session.describe(name)
         if described is None or described.get("CompilationJobStatus") != "STOPPING":
             return described
-        if cfn_resource.clock.now() >= session.deadline:
-            raise Failure(f"compilation job {name} was still STOPPING at the deadline", physical_id=name)
+        if cfn_resource.clock.now() >= min(session.deadline, session.inline_until):
+            # Not compared with the properties yet, so not claimed as this resource's job.
+            raise Failure(f"a compilation job named {name} was still STOPPING; deploy again once it has stopped")
         session.sleep_between_describes()
 
 
@@ -286,11 +296,24 @@ def create(session: Session, desired: Desired, resolve_source: Any = None) -> Re
     if not NAME_PATTERN.match(name):
         raise Failure(f"CompilationJobName {name!r} does not match {NAME_PATTERN.pattern}")
     source: dict[str, str] = {}
-    if desired.model_source is not None and resolve_source is not None:
-        source = resolve_source(session, desired)
     existing = session.describe(name)
     if existing is not None and existing.get("CompilationJobStatus") == "STOPPING":
         existing = _wait_until_stopped(session, name)
+    # A Search may pick a newer training job than the one a job of this name was made
+    # from (a duplicate Create, a rollback): recall that one instead of choosing again.
+    # A named training job has one answer, so it is resolved and compared as usual.
+    recall = (
+        existing is not None
+        and existing.get("CompilationJobStatus") not in ENDED_BADLY
+        and (desired.model_source or {}).get("Type") == "BestTrainingJob"
+    )
+    if desired.model_source is not None and resolve_source is not None:
+        if recall:
+            assert existing is not None
+            source = resolve_source(session, desired, existing)
+            desired.request = _with_existing_source(desired, existing)
+        else:
+            source = resolve_source(session, desired)
     if existing is not None:
         differences = config_differences(desired.request, existing)
         if differences:
@@ -304,6 +327,8 @@ def create(session: Session, desired: Desired, resolve_source: Any = None) -> Re
             )
             _delete_and_wait_gone(session, name)
             existing = None
+            if desired.model_source is not None and resolve_source is not None:
+                source = resolve_source(session, desired)
         else:
             logger.info("adopting the existing job %s (%s)", name, existing.get("CompilationJobStatus"))
     if existing is None:
@@ -321,7 +346,15 @@ def create(session: Session, desired: Desired, resolve_source: Any = None) -> Re
                     f"SageMaker rejected CreateCompilationJob {name}: "
                     f"{aws_calls.error_code(error)}: {aws_calls.error_message(error)}"
                 ) from error
-    return wait_for_end(session, name, source)
+    # The job exists from here on: whatever happens, the answer names it, so the
+    # rollback Delete finds and removes it.
+    try:
+        return wait_for_end(session, name, source)
+    except Failure as failure:
+        failure.physical_id = failure.physical_id or name
+        raise
+    except Exception as error:
+        raise Failure(f"{type(error).__name__} while waiting for {name}: {error}", physical_id=name) from error
 
 
 def _check_raced(session: Session, desired: Desired) -> None:
@@ -345,8 +378,12 @@ def update(
     existing = session.describe(physical_id)
     if existing is None:
         return create(session, desired, resolve_source)
-    differences = config_differences(desired.request, existing) if desired.model_source is None else []
-    if not differences and _changed_besides_tags(desired, previous) and not _is_rollback(desired, previous, existing):
+    differences = config_differences(_with_existing_source(desired, existing), existing)
+    if (
+        not differences
+        and _changed_besides_tags(desired, previous)
+        and not _is_rollback(session, desired, previous, existing, resolve_source)
+    ):
         differences = ["properties"]
     if differences:
         fields = ", ".join(differences)
@@ -372,14 +409,33 @@ def update(
     return wait_for_end(session, physical_id, source)
 
 
-def _is_rollback(desired: Desired, previous: Desired, existing: dict[str, Any]) -> bool:
+def _with_existing_source(desired: Desired, existing: dict[str, Any]) -> dict[str, Any]:
+    """The request to compare with a job made from a deploy-time source: such a
+    request has no S3Uri until resolved, so take the job's own."""
+    if desired.model_source is None:
+        return desired.request
+    request = copy.deepcopy(desired.request)
+    request.setdefault(_wire.INPUT_CONFIG, {})["S3Uri"] = (existing.get(_wire.INPUT_CONFIG) or {}).get("S3Uri")
+    return request
+
+
+def _is_rollback(
+    session: Session, desired: Desired, previous: Desired, existing: dict[str, Any], resolve_source: Any
+) -> bool:
     """An update rollback: CloudFormation sends the old properties again, under
     the old job's name, with the failed new ones as OldResourceProperties. The
     job there matches the properties sent and not the "old" ones (a real change
     under the same name is the other way round)."""
-    if desired.model_source is not None or desired.model_source != previous.model_source:
-        return False  # the source is resolved at deploy time: no way to tell, so refuse
-    return bool(config_differences(previous.request, existing))
+    if config_differences(_with_existing_source(previous, existing), existing):
+        return True
+    if desired.model_source == previous.model_source or resolve_source is None:
+        return False
+    # The two differ only in their deploy-time source: the job is the desired one
+    # if the desired source still gives the artifacts it compiled.
+    trial = copy.deepcopy(desired)
+    resolve_source(session, trial)
+    compiled = (existing.get(_wire.INPUT_CONFIG) or {}).get("S3Uri")
+    return bool(trial.request.get(_wire.INPUT_CONFIG, {}).get("S3Uri") == compiled)
 
 
 def _changed_besides_tags(desired: Desired, previous: Desired) -> bool:
@@ -412,11 +468,22 @@ def continue_delete(session: Session, name: str) -> Result:
             return Result(name)
         status = described.get("CompilationJobStatus")
         if status in RUNNING and not stop_sent:
-            aws_calls.call_with_retry(
-                lambda: session.sagemaker.stop_compilation_job(CompilationJobName=name),
-                what=f"StopCompilationJob {name}",
-                deadline=session.retry_until,
-            )
+            try:
+                aws_calls.call_with_retry(
+                    lambda: session.sagemaker.stop_compilation_job(CompilationJobName=name),
+                    what=f"StopCompilationJob {name}",
+                    deadline=session.retry_until,
+                )
+            except Failure:
+                raise
+            except Exception as error:
+                # The job ended (or another invocation stopped or deleted it) between the
+                # describe and the stop: describe again and act on what is there now.
+                if aws_calls.error_code(error) != "ValidationException" and not aws_calls.is_not_found(error):
+                    raise
+                logger.info("StopCompilationJob %s: %s; looking again", name, aws_calls.error_message(error))
+                stop_sent = True
+                continue
             stop_sent = True
         elif status not in RUNNING and status != "STOPPING":
             _delete_and_wait_gone(session, name)

@@ -99,13 +99,17 @@ def _normalized(request: dict[str, Any], optional_fields: tuple[str, ...]) -> di
     return normalized
 
 
-def config_differences(request: dict[str, Any], described: dict[str, Any]) -> list[str]:
+def config_differences(
+    request: dict[str, Any], described: dict[str, Any], also: dict[str, Any] | None = None
+) -> list[str]:
     """The fields in which an existing flow definition differs from the request.
 
     Optional HumanLoopConfig members the request leaves out are not compared:
-    SageMaker fills in its defaults."""
+    SageMaker fills in its defaults. Those that ``also`` (another request) sets
+    are compared too, so that a field one side removed still counts."""
     loop = request.get(_wire.HUMAN_LOOP_CONFIG) or {}
-    optional = tuple(key for key in _OPTIONAL_LOOP_FIELDS if key in loop)
+    other = (also or {}).get(_wire.HUMAN_LOOP_CONFIG) or {}
+    optional = tuple(key for key in _OPTIONAL_LOOP_FIELDS if key in loop or key in other)
     want, have = _normalized(request, optional), _normalized(described, optional)
     return [key for key in want if want[key] != have[key]]
 
@@ -309,7 +313,11 @@ def update(session: Session, desired: Desired, previous: Desired, physical_id: s
     # difference from the previous properties. An update rollback (the old
     # properties sent again under the old name) matches the definition there
     # and not the failed "previous" properties: it is adopted.
-    if not differences and desired.request != previous.request and not config_differences(previous.request, existing):
+    if (
+        not differences
+        and desired.request != previous.request
+        and not config_differences(previous.request, existing, also=desired.request)
+    ):
         differences = ["properties"]
     if differences:
         fields = ", ".join(differences)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import cfn_resource
+from botocore.exceptions import ConnectionClosedError, ConnectionError, ReadTimeoutError
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ def http_status(error: BaseException) -> int:
 
 
 def is_retryable(error: BaseException, codes: frozenset[str]) -> bool:
+    if isinstance(error, (ConnectionError, ReadTimeoutError, ConnectionClosedError)):
+        return True  # the network, not the request: worth another try
     if not hasattr(error, "response"):
         return False
     return error_code(error) in codes or http_status(error) >= 500
