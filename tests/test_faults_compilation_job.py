@@ -308,8 +308,8 @@ def test_dead_response_url_costs_bounded_attempts_and_returns(make_lifecycle: An
     answer = life.invoke(event)
     assert time.monotonic() - real_start < 20  # no real backoff sleeping
     assert answer.body is None
-    assert answer.attempts == life.handler.cfn_resource.SEND_ATTEMPTS == 5
-    assert life.clock.sleeps[-4:] == [2.0, 4.0, 8.0, 8.0]  # backoff on the simulated clock
+    assert answer.attempts == life.handler.cfn_resource.SEND_ATTEMPTS == 4
+    assert life.clock.sleeps[-3:] == [1.0, 2.0, 4.0]  # backoff on the simulated clock
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,7 @@ ASSUME_ROLE_MESSAGE = re.compile(r"assume", re.IGNORECASE)
 DEADLINE_MARGIN_SECONDS = 60.0
 DEFAULT_SERVICE_TIMEOUT = 600
 # Leave this much of the Lambda's own time for answering.
-LAMBDA_MARGIN_SECONDS = 15.0
+LAMBDA_MARGIN_SECONDS = 30.0  # room to answer: cfn_resource.SEND_WORST_CASE_SECONDS
 NAME_PATTERN = re.compile(r"^[a-z0-9](-*[a-z0-9]){0,62}$")
 # HumanLoopConfig members SageMaker may fill with defaults when not asked for:
 # compared only when the request sets them.

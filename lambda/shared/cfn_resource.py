@@ -71,8 +71,15 @@ _POLL_EVENT_KEYS = (
     "CrHelperPermission",
 )
 
-SEND_ATTEMPTS = 5
-SEND_TIMEOUT_SECONDS = 10.0
+# Worst case for a dead URL: 4 attempts x 4 s + 1 + 2 + 4 s of backoff = 23 s, inside the
+# 30 s the handlers keep free at the end of an invocation (LAMBDA_MARGIN_SECONDS), so
+# crhelper's own timeout timer never answers over a response still being sent.
+SEND_ATTEMPTS = 4
+SEND_TIMEOUT_SECONDS = 4.0
+SEND_BACKOFF_CAP_SECONDS = 4.0
+SEND_WORST_CASE_SECONDS = SEND_ATTEMPTS * SEND_TIMEOUT_SECONDS + sum(
+    min(2.0 ** (attempt - 1), SEND_BACKOFF_CAP_SECONDS) for attempt in range(1, SEND_ATTEMPTS)
+)
 
 
 class Clock:
@@ -178,7 +185,7 @@ def send_response(url: str, body: dict[str, Any]) -> bool:
         except (OSError, http.client.HTTPException) as error:
             logger.warning("sending the response failed (attempt %d): %s", attempt, error)
         if attempt < SEND_ATTEMPTS:
-            clock.sleep(min(2.0**attempt, 8.0))
+            clock.sleep(min(2.0 ** (attempt - 1), SEND_BACKOFF_CAP_SECONDS))
     logger.error("gave up sending the response after %d attempts", SEND_ATTEMPTS)
     return False
 
