@@ -306,6 +306,12 @@ class CompilationJob(Construct):
                 "data_input_config is not used for XGBOOST models; SageMaker ignores it",
             )
         _layout_warnings(self, parsed_inputs, fw)
+        if model.kind == "model_package" and (data_input_config is not None or framework_version is not None):
+            Annotations.of(self).add_warning_v2(
+                "sagemaker-constructs:modelPackageInputIgnored",
+                "data_input_config and framework_version are not sent with a model package: "
+                "SageMaker takes the input configuration from the model package version",
+            )
 
         self.output_bucket = output_bucket
         self.output_prefix = output_prefix

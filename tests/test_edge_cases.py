@@ -96,3 +96,19 @@ def test_handler_lambda_is_not_retried_by_lambda_itself() -> None:
     stack = Stack(App(), "Retries")
     _job(stack, "Job", s3.Bucket(stack, "Models"))
     Template.from_stack(stack).has_resource_properties("AWS::Lambda::EventInvokeConfig", {"MaximumRetryAttempts": 0})
+
+
+def test_model_package_warns_that_input_configuration_is_not_sent() -> None:
+    from aws_cdk.assertions import Annotations, Match
+
+    stack = Stack(App(), "Package")
+    CompilationJob(
+        stack,
+        "Job",
+        model=ModelSource.from_model_package("arn:aws:sagemaker:us-east-1:123456789012:model-package/resnet/3"),
+        framework=Framework.PYTORCH,
+        data_input_config={"input0": [1, 3, 224, 224]},
+        target_device=TargetDevice.SITARA_AM57X,
+        output_bucket=s3.Bucket(stack, "Out"),
+    )
+    Annotations.from_stack(stack).has_warning("/Package/Job", Match.string_like_regexp("not sent with a model package"))
