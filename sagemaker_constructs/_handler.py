@@ -274,7 +274,8 @@ def handler_for(scope: Construct, kind: str, description: str) -> HandlerFunctio
     handlers: dict[str, HandlerFunction] = stack.__dict__.setdefault("_sagemaker_constructs_handlers", {})
     if kind in handlers:
         return handlers[kind]
-    construct_id = "SageMakerConstructs" + "".join(part.title() for part in kind.split("_")) + "Handler"
+    # Short ("Smc" as in the smc-poll- rules): the id is in every logical id and ServiceToken.
+    construct_id = "Smc" + "".join(part.title() for part in kind.split("_")) + "Handler"
     existing = stack.node.try_find_child(construct_id)
     handler = (
         existing

@@ -102,7 +102,7 @@ def statements_with(statements: list[dict[str, Any]], action: str) -> list[dict[
 
 
 def handler_of(stack: Stack) -> HandlerFunction:
-    handler = stack.node.find_child("SageMakerConstructsCompilationJobHandler")
+    handler = stack.node.find_child("SmcCompilationJobHandler")
     assert isinstance(handler, HandlerFunction)
     return handler
 

@@ -286,7 +286,7 @@ def test_one_handler_function_serves_every_flow_definition(built: types.SimpleNa
 
 
 def test_handler_role_is_scoped_to_the_prefix_and_the_explicit_name(built: types.SimpleNamespace) -> None:
-    handler = built.stack.node.find_child("SageMakerConstructsFlowDefinitionHandler")
+    handler = built.stack.node.find_child("SmcFlowDefinitionHandler")
     statements = policy_statements(built, handler.role)  # type: ignore[attr-defined]
     (flows,) = [s for s in statements if "sagemaker:CreateFlowDefinition" in actions_of(s)]
     assert sorted(actions_of(flows)) == sorted(
@@ -307,7 +307,7 @@ def test_handler_role_is_scoped_to_the_prefix_and_the_explicit_name(built: types
 
 
 def test_handler_may_pass_each_flow_role_only_to_sagemaker(built: types.SimpleNamespace) -> None:
-    handler = built.stack.node.find_child("SageMakerConstructsFlowDefinitionHandler")
+    handler = built.stack.node.find_child("SmcFlowDefinitionHandler")
     statements = policy_statements(built, handler.role)  # type: ignore[attr-defined]
     (pass_role,) = [s for s in statements if "iam:PassRole" in actions_of(s)]
     assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
