@@ -3,32 +3,16 @@ bundled handler, against the strict fake SageMaker and the HTTPS endpoint."""
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
 
 from tests.harness.fake_sagemaker import Script, client_error
+from tests.harness.properties import JOB_NAME
+from tests.harness.properties import api_request as _api
+from tests.harness.properties import compilation_job_properties as job_properties
 
-NAME = "teststack--compile-0123456789"
-ROLE = "arn:aws:iam::123456789012:role/neo-job-role"
-
-
-def job_properties(name: str = NAME, **overrides: Any) -> dict[str, Any]:
-    props: dict[str, Any] = {
-        "CompilationJobName": name,
-        "RoleArn": ROLE,
-        "InputConfig": {
-            "S3Uri": "s3://models/resnet18.tar.gz",
-            "Framework": "PYTORCH",
-            "DataInputConfig": '{"input0":[1,3,224,224]}',
-        },
-        "OutputConfig": {"S3OutputLocation": f"s3://out/compiled/{name}/", "TargetDevice": "sitara_am57x"},
-        "StoppingCondition": {"MaxRuntimeInSeconds": 900},
-        "ServiceTimeout": 1200,
-    }
-    props.update(overrides)
-    return props
+NAME = JOB_NAME
 
 
 def test_create_completed_answers_success_with_attributes_and_no_rule(make_lifecycle: Any) -> None:
@@ -238,14 +222,6 @@ def test_validation_exception_reaches_the_stack_event_and_leaves_nothing(make_li
     assert answer.status == "FAILED"
     assert "ValidationException: Could not assume role" in answer.reason
     assert life.sagemaker.jobs == {}
-
-
-def _api(props: dict[str, Any]) -> dict[str, Any]:
-    """The CreateCompilationJob request those (unstringified) properties stand for."""
-    request = copy.deepcopy(props)
-    request.pop("ServiceTimeout", None)
-    request.pop("Options", None)
-    return request
 
 
 @pytest.mark.parametrize("status", ["STARTING", "INPROGRESS"])

@@ -6,7 +6,6 @@ HTTPS response endpoint, on the simulated clock."""
 
 from __future__ import annotations
 
-import copy
 import json
 import time
 from typing import Any
@@ -15,37 +14,13 @@ import pytest
 
 from tests.harness import Lifecycle
 from tests.harness.fake_sagemaker import FakeSageMaker, Script, client_error
+from tests.harness.properties import JOB_NAME, JOB_ROLE, SERVICE_TIMEOUT, api_request
+from tests.harness.properties import compilation_job_properties as job_properties
 
-NAME = "teststack--compile-0123456789"
+NAME = JOB_NAME
 NEW_NAME = "teststack--compile-abcdef0123"
-ROLE = "arn:aws:iam::123456789012:role/neo-job-role"
-MAX_RUNTIME = 900
-SERVICE_TIMEOUT = MAX_RUNTIME + 300  # what the construct renders
+ROLE = JOB_ROLE
 CRHELPER_ID = "0c2b4f40-0000-11ef-0000-0a0b0c0d0e0f_Resource_ABCD1234"
-
-
-def job_properties(name: str = NAME, **overrides: Any) -> dict[str, Any]:
-    props: dict[str, Any] = {
-        "CompilationJobName": name,
-        "RoleArn": ROLE,
-        "InputConfig": {
-            "S3Uri": "s3://models/resnet18.tar.gz",
-            "Framework": "PYTORCH",
-            "DataInputConfig": '{"input0":[1,3,224,224]}',
-        },
-        "OutputConfig": {"S3OutputLocation": f"s3://out/compiled/{name}/", "TargetDevice": "sitara_am57x"},
-        "StoppingCondition": {"MaxRuntimeInSeconds": MAX_RUNTIME},
-        "ServiceTimeout": SERVICE_TIMEOUT,
-    }
-    props.update(overrides)
-    return props
-
-
-def api_request(props: dict[str, Any]) -> dict[str, Any]:
-    request = copy.deepcopy(props)
-    request.pop("ServiceTimeout", None)
-    request.pop("Options", None)
-    return request
 
 
 def start_job(life: Lifecycle, props: dict[str, Any], script: Script | None = None) -> None:

@@ -5,13 +5,13 @@ strict fake SageMaker and the HTTPS endpoint, on the simulated clock."""
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
 
 from tests.harness import Lifecycle
 from tests.harness.fake_sagemaker import Script, client_error
+from tests.harness.properties import api_request
 
 NAME = "teststack--review-0123456789"
 ROLE = "arn:aws:iam::123456789012:role/a2i-flow-role"
@@ -34,13 +34,6 @@ def flow_properties(name: str = NAME, **overrides: Any) -> dict[str, Any]:
     }
     props.update(overrides)
     return props
-
-
-def api_request(props: dict[str, Any]) -> dict[str, Any]:
-    request = copy.deepcopy(props)
-    request.pop("ServiceTimeout", None)
-    request.pop("Options", None)
-    return request
 
 
 def make(make_lifecycle: Any, **kw: Any) -> Lifecycle:

@@ -13,29 +13,14 @@ from botocore.exceptions import ReadTimeoutError
 
 from sagemaker_constructs import _wire
 from tests.harness.fake_sagemaker import FakeSageMaker, Script, client_error
+from tests.harness.properties import JOB_NAME
+from tests.harness.properties import api_request as api
+from tests.harness.properties import compilation_job_properties as props
 
-NAME = "teststack--compile-0123456789"
+NAME = JOB_NAME
 NEW_NAME = "teststack--compile-abcdef0123"
-ROLE = "arn:aws:iam::123456789012:role/neo-job-role"
 TRAINING = "resnet-train-2024-06-01"
 ARTIFACTS = f"s3://training-out/{TRAINING}/output/model.tar.gz"
-
-
-def props(name: str = NAME, **overrides: Any) -> dict[str, Any]:
-    p: dict[str, Any] = {
-        "CompilationJobName": name,
-        "RoleArn": ROLE,
-        "InputConfig": {
-            "S3Uri": "s3://models/resnet18.tar.gz",
-            "Framework": "PYTORCH",
-            "DataInputConfig": '{"input0":[1,3,224,224]}',
-        },
-        "OutputConfig": {"S3OutputLocation": f"s3://out/compiled/{name}/", "TargetDevice": "sitara_am57x"},
-        "StoppingCondition": {"MaxRuntimeInSeconds": 900},
-        "ServiceTimeout": 1200,
-    }
-    p.update(overrides)
-    return p
 
 
 def src_props(source: dict[str, Any], name: str = NAME, **overrides: Any) -> dict[str, Any]:
@@ -43,15 +28,6 @@ def src_props(source: dict[str, Any], name: str = NAME, **overrides: Any) -> dic
     p["InputConfig"] = {"Framework": "PYTORCH", "DataInputConfig": '{"input0":[1,3,224,224]}'}
     p["Options"] = {**p.get("Options", {}), "ModelSource": _wire.encode_model_source(source)}
     return p
-
-
-def api(p: dict[str, Any], s3_uri: str | None = None) -> dict[str, Any]:
-    r = copy.deepcopy(p)
-    r.pop("ServiceTimeout", None)
-    r.pop("Options", None)
-    if s3_uri:
-        r["InputConfig"]["S3Uri"] = s3_uri
-    return r
 
 
 def tjob(name: str) -> dict[str, Any]:

@@ -3,13 +3,13 @@ bundled handler, against the strict fake SageMaker and the HTTPS endpoint."""
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
 import pytest
 
 from tests.harness.fake_sagemaker import FakeSageMaker, Script, client_error
+from tests.harness.properties import api_request as _api
 
 NAME = "teststack--formreview-0123456789"
 ROLE = "arn:aws:iam::123456789012:role/a2i-flow-role"
@@ -51,14 +51,6 @@ def flow_properties(name: str = NAME, **overrides: Any) -> dict[str, Any]:
     }
     props.update(overrides)
     return props
-
-
-def _api(props: dict[str, Any]) -> dict[str, Any]:
-    """The CreateFlowDefinition request those (unstringified) properties stand for."""
-    request = copy.deepcopy(props)
-    request.pop("ServiceTimeout", None)
-    request.pop("Options", None)
-    return request
 
 
 def _ops(fake: FakeSageMaker) -> list[str]:
