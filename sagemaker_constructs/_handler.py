@@ -32,7 +32,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from . import _nag, _resource, _wire
+from . import _nag, _naming, _resource, _wire
+from ._validation import is_token
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 POLL_RULE_PREFIX = "smc-poll-"  # lambda/shared/cfn_resource.py RULE_PREFIX
@@ -195,6 +196,26 @@ class HandlerFunction(Construct):
             statement.add_resources(*new)
             known.update(new)
         return statement
+
+    def allow_on_names(self, resource_type: str, actions: list[str], explicit_name: str | None, reason: str) -> None:
+        """``actions`` on ``<resource_type>/<stack prefix>*`` (every generated name), plus the
+        exact ARN of an explicit name; the wildcard's cdk-nag finding is acknowledged once."""
+        stack = self.stack
+        prefix = _naming.stack_prefix(self.stack_name)
+        # SageMaker lowercases names in many ARNs: keep the patterns lowercase.
+        resources = [
+            self.memo(
+                ("arn", resource_type),
+                lambda: stack.format_arn(service="sagemaker", resource=resource_type, resource_name=prefix + "*"),
+            )
+        ]
+        if explicit_name is not None:
+            # A token (e.g. a CfnParameter) cannot be lowercased at synth time: it is used as given.
+            name = explicit_name if is_token(explicit_name) else explicit_name.lower()
+            resources.append(stack.format_arn(service="sagemaker", resource=resource_type, resource_name=name))
+        self.statement(resource_type, actions, resources)
+        if self.once("ack-names", resource_type):
+            _nag.acknowledge_wildcard_resource(self, resources[0], reason)
 
     def allow_pass_role(self, role: iam.IRole) -> None:
         """iam:PassRole on exactly this role, only to SageMaker (once per role)."""

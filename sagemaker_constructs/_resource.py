@@ -40,8 +40,3 @@ def generated_name(construct: Construct, identity: Any) -> str:
     (every property except tags), so tokens hash by what they reference."""
     stack = Stack.of(construct)
     return _naming.generated_name(naming_stack_name(stack), path_below_stack(construct), stack.resolve(identity))
-
-
-def name_prefix(construct: Construct) -> str:
-    """The prefix every generated name in this construct's stack starts with."""
-    return _naming.stack_prefix(naming_stack_name(Stack.of(construct)))

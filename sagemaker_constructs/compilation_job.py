@@ -394,7 +394,7 @@ class CompilationJob(Construct):
             properties[_wire.OPTIONS] = options
 
         self._grant_job_role(role is None, output_bucket, kms_key, vpc_subnets is not None, compilation_job_name)
-        self._grant_handler(stack, name, compilation_job_name is not None, kms_key, binding.stage_from is not None)
+        self._grant_handler(name, compilation_job_name is not None, kms_key, binding.stage_from is not None)
 
         self.tags = TagManager(TagType.KEY_VALUE, _wire.COMPILATION_JOB_RESOURCE_TYPE, None, tag_property_name="Tags")
         properties[_wire.TAGS] = self.tags.rendered_tags
@@ -701,7 +701,7 @@ class CompilationJob(Construct):
             ),
         )
 
-    def _grant_handler(self, stack: Stack, name: str, explicit: bool, key: kms.IKey | None, staged: bool) -> None:
+    def _grant_handler(self, name: str, explicit: bool, key: kms.IKey | None, staged: bool) -> None:
         actions = [
             "sagemaker:CreateCompilationJob",
             "sagemaker:DescribeCompilationJob",
@@ -711,32 +711,14 @@ class CompilationJob(Construct):
             "sagemaker:DeleteTags",
             "sagemaker:ListTags",
         ]
-        # SageMaker lowercases names in many ARNs: keep the patterns lowercase.
-        prefix = _naming.stack_prefix(self._handler.stack_name)
-        resources = [
-            self._handler.memo(
-                "arn-compilation-jobs",
-                lambda: stack.format_arn(service="sagemaker", resource="compilation-job", resource_name=prefix + "*"),
-            )
-        ]
-        if explicit:
-            # A token (e.g. a CfnParameter) cannot be lowercased at synth time: it is used as given.
-            resources.append(
-                stack.format_arn(
-                    service="sagemaker",
-                    resource="compilation-job",
-                    resource_name=name if is_token(name) else name.lower(),
-                )
-            )
-        self._handler.statement("compilation-jobs", actions, resources)
-        if self._handler.once("ack-compilation-jobs"):
-            _nag.acknowledge_wildcard_resource(
-                self._handler,
-                resources[0],
-                "The handler acts only on compilation jobs whose names it generates; every such name starts "
-                "with this stack's prefix and ends in a per-job hash, so the pattern names this stack's jobs "
-                "and no job of another stack (see the naming scheme in the README).",
-            )
+        self._handler.allow_on_names(
+            "compilation-job",
+            actions,
+            name if explicit else None,
+            "The handler acts only on compilation jobs whose names it generates; every such name starts "
+            "with this stack's prefix and ends in a per-job hash, so the pattern names this stack's jobs "
+            "and no job of another stack (see the naming scheme in the README).",
+        )
         self._handler.allow_pass_role(self.role)
         if key is not None and staged and self._handler.once("staging-key", key):
             # Copying the model asset to its staged key with SSE-KMS (multipart copies need Decrypt).

@@ -330,7 +330,6 @@ class FlowDefinition(Construct):
         :param stack_outputs: add a CfnOutput for the ARN. Default: True.
         """
         super().__init__(scope, construct_id)
-        stack = Stack.of(self)
         problems = Problems(f"FlowDefinition {self.node.path}")
 
         source = self._source(problems, human_loop_request_source)
@@ -422,7 +421,7 @@ class FlowDefinition(Construct):
             properties[_wire.OPTIONS] = options
 
         self._grant_flow_role(role is None, output_bucket, output_prefix, output_s3_uri, input_buckets, kms_key)
-        self._grant_handler(stack, name, flow_definition_name is not None)
+        self._grant_handler(name, flow_definition_name is not None)
 
         self.tags = TagManager(TagType.KEY_VALUE, _wire.FLOW_DEFINITION_RESOURCE_TYPE, None, tag_property_name="Tags")
         properties[_wire.TAGS] = self.tags.rendered_tags
@@ -591,7 +590,7 @@ class FlowDefinition(Construct):
             if input_bucket.encryption_key is not None:
                 input_bucket.encryption_key.grant_decrypt(self.role)
 
-    def _grant_handler(self, stack: Stack, name: str, explicit: bool) -> None:
+    def _grant_handler(self, name: str, explicit: bool) -> None:
         actions = [
             "sagemaker:CreateFlowDefinition",
             "sagemaker:DescribeFlowDefinition",
@@ -600,25 +599,10 @@ class FlowDefinition(Construct):
             "sagemaker:DeleteTags",
             "sagemaker:ListTags",
         ]
-        # Flow definition names are lowercase; so are the ARN patterns.
-        resources = [
-            stack.format_arn(
-                service="sagemaker", resource="flow-definition", resource_name=_resource.name_prefix(self) + "*"
-            )
-        ]
-        if explicit:
-            resources.append(
-                stack.format_arn(
-                    service="sagemaker",
-                    resource="flow-definition",
-                    # A token (e.g. a CfnParameter) cannot be lowercased at synth time: used as given.
-                    resource_name=name if is_token(name) else name.lower(),
-                )
-            )
-        self._handler.statement("flow-definitions", actions, resources)
-        _nag.acknowledge_wildcard_resource(
-            self._handler,
-            resources[0],
+        self._handler.allow_on_names(
+            "flow-definition",
+            actions,
+            name if explicit else None,
             "The handler acts only on flow definitions whose names it generates; every such name starts "
             "with this stack's prefix and ends in a per-definition hash, so the pattern names this stack's "
             "flow definitions and none of another stack (see the naming scheme in the README).",
