@@ -51,19 +51,7 @@ class ModelPipelineStack(Stack):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
             removal_policy=RemovalPolicy.RETAIN,
         )
-        self.bucket = s3.Bucket(
-            self,
-            "Artifacts",
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=key,
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            server_access_logs_bucket=access_logs,
-            server_access_logs_prefix="artifacts/",
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        self.bucket = self._encrypted_bucket("Artifacts", key, access_logs, "artifacts/")
 
         self.edge = CompilationJob(
             self,
@@ -116,19 +104,7 @@ class ModelPipelineStack(Stack):
         # The documents to review have a bucket of their own, so the review role reads
         # documents and not compiled models; the worker UI fetches them from the browser
         # (A2I's CORS requirement).
-        self.documents = s3.Bucket(
-            self,
-            "ReviewDocuments",
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=key,
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            server_access_logs_bucket=access_logs,
-            server_access_logs_prefix="documents/",
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        self.documents = self._encrypted_bucket("ReviewDocuments", key, access_logs, "documents/")
         self.documents.add_cors_rule(allowed_methods=[s3.HttpMethods.GET], allowed_origins=["*"])
         self.review = FlowDefinition(
             self,
@@ -175,4 +151,22 @@ class ModelPipelineStack(Stack):
                 reason="Each human loop names the document to review when it starts (Textract AnalyzeDocument "
                 "input), so the review role reads any object of the bucket that holds only those documents.",
             )
+        )
+
+    def _encrypted_bucket(
+        self, construct_id: str, key: kms.IKey, access_logs: s3.IBucket, log_prefix: str
+    ) -> s3.Bucket:
+        """KMS-encrypted, TLS-only, versioned, private, with server access logs."""
+        return s3.Bucket(
+            self,
+            construct_id,
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            server_access_logs_bucket=access_logs,
+            server_access_logs_prefix=log_prefix,
+            removal_policy=RemovalPolicy.RETAIN,
         )
