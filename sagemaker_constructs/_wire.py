@@ -15,11 +15,62 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from typing import Any
 
 # --- resource types -------------------------------------------------------
 COMPILATION_JOB_RESOURCE_TYPE = "Custom::SageMakerCompilationJob"
 FLOW_DEFINITION_RESOURCE_TYPE = "Custom::SageMakerFlowDefinition"
+
+# --- the waiting mechanism (the handler IAM is scoped to these) -----------
+# A resource that outlives one invocation is handed over to the next by the
+# handler invoking *its own function* asynchronously (InvocationType=Event)
+# with a small continuation payload. There is no EventBridge rule and no
+# per-resource statement in the function's resource-based policy: the handler
+# role's identity policy allows exactly these actions on exactly these ARNs.
+HANDOVER_ACTIONS = ("lambda:InvokeFunction",)  # on the handler function's own ARN (and its qualifiers)
+# Whether the request is still wanted (a cancelled Create is followed by a
+# Delete the handler may not see first): DescribeStackResource on the stack's
+# own ARN (AWS::StackId).
+STACK_CHECK_ACTIONS = ("cloudformation:DescribeStackResource",)
+# Keys of the continuation payload. CRHELPER_POLL_KEY routes it to crhelper's
+# poll functions; CONTINUATION_KEY holds the engine's state.
+CRHELPER_POLL_KEY = "CrHelperPoll"
+CONTINUATION_KEY = "SmcContinuation"
+# Lambda accepts 256 KB for an asynchronous payload; the continuation carries
+# no resource properties and stays far below this.
+MAX_CONTINUATION_BYTES = 64 * 1024
+
+# --- the handler function's environment ------------------------------------
+ENV_STACK_ID = "SMC_STACK_ID"  # AWS::StackId: the owner recorded on everything the handler creates
+ENV_RESOURCE_COUNT = "SMC_RESOURCE_COUNT"  # resources of this kind sharing the handler (sizes the describe interval)
+ENV_DESCRIBE_BUDGET = "SMC_DESCRIBE_BUDGET"  # Describe calls per second for all of them together
+# CDK context key that sets the budget for a whole app (a number, calls per second).
+CONTEXT_DESCRIBE_BUDGET = "sagemaker-constructs:describeBudget"
+DEFAULT_DESCRIBE_BUDGET = 10.0
+
+# --- ownership tags -----------------------------------------------------------
+# Everything the handler creates carries these, set in the Create call (tag
+# sync never removes them). Only a resource that carries this stack's ARN and
+# the request's logical id is adopted, stopped or deleted. ``aws:`` is reserved
+# by AWS, so the keys use this library's own prefix; user tags may not.
+TAG_PREFIX = "sagemaker-constructs:"
+OWNER_STACK_TAG = TAG_PREFIX + "stack-id"
+OWNER_LOGICAL_ID_TAG = TAG_PREFIX + "logical-id"
+OWNER_TAG_KEYS = (OWNER_STACK_TAG, OWNER_LOGICAL_ID_TAG)
+MAX_TAGS_PER_RESOURCE = 50  # SageMaker's limit
+MAX_USER_TAGS = MAX_TAGS_PER_RESOURCE - len(OWNER_TAG_KEYS)
+
+# --- time ----------------------------------------------------------------------
+# CloudFormation waits at most one hour for a custom resource (ServiceTimeout).
+SERVICE_TIMEOUT_MAX_SECONDS = 3600
+# ServiceTimeout = MaxRuntimeInSeconds + this: room to stop the job and answer.
+SERVICE_TIMEOUT_MARGIN_SECONDS = 300
+
+# --- names ---------------------------------------------------------------------
+COMPILATION_JOB_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+FLOW_DEFINITION_NAME_PATTERN = re.compile(r"^[a-z0-9](-*[a-z0-9]){0,62}$")
+TRAINING_JOB_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 
 # --- properties common to both resources ---------------------------------
 ROLE_ARN = "RoleArn"
@@ -50,6 +101,17 @@ COMPILATION_JOB_API_FIELDS = (
     STOPPING_CONDITION,
     TAGS,
 )
+
+# Options.ModelSource (a JSON string): a model resolved at deploy time.
+# {"Type": "TrainingJob", "TrainingJobName": ...} or
+# {"Type": "BestTrainingJob", "SearchExpression": {...}, "SortBy"?: ..., "SortOrder"?: ...}
+MODEL_SOURCE_TYPE = "Type"
+MODEL_SOURCE_TRAINING_JOB = "TrainingJob"
+MODEL_SOURCE_BEST_TRAINING_JOB = "BestTrainingJob"
+MODEL_SOURCE_TRAINING_JOB_NAME = "TrainingJobName"
+MODEL_SOURCE_SEARCH_EXPRESSION = "SearchExpression"
+MODEL_SOURCE_SORT_BY = "SortBy"
+MODEL_SOURCE_SORT_ORDER = "SortOrder"
 
 ATTR_COMPILATION_JOB_ARN = "CompilationJobArn"
 ATTR_COMPILATION_JOB_NAME = "CompilationJobName"
