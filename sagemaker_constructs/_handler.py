@@ -47,7 +47,7 @@ def handler_root() -> Path:
     """Where the handler code is: inside the package when installed from the
     wheel (``sagemaker_constructs/_lambda``), ``lambda/`` in the repository."""
     for candidate in (PACKAGE_DIR / "_lambda", PACKAGE_DIR.parent / "lambda"):
-        if (candidate / "shared" / "cfn_resource.py").is_file():
+        if (candidate / "shared" / "engine.py").is_file():
             return candidate
     raise FileNotFoundError(f"handler code not found in {PACKAGE_DIR / '_lambda'} or {PACKAGE_DIR.parent / 'lambda'}")
 

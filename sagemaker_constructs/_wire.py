@@ -162,32 +162,39 @@ class PropertyError(ValueError):
     """A property that cannot be parsed; the message names it and its value."""
 
 
-def _convert(path: str, value: Any) -> Any:
+def _convert(path: str, value: Any, problems: list[str] | None) -> Any:
     if isinstance(value, dict):
-        return {k: _convert(f"{path}.{k}" if path else k, v) for k, v in value.items()}
+        return {k: _convert(f"{path}.{k}" if path else k, v, problems) for k, v in value.items()}
     if isinstance(value, list):
-        return [_convert(path, v) for v in value]
+        return [_convert(path, v, problems) for v in value]
+    problem = None
     if path in INTEGER_FIELDS:
         try:
             return int(value)
         except (TypeError, ValueError):
-            raise PropertyError(f"{path} must be an integer (got {value!r})") from None
-    if path in BOOLEAN_FIELDS:
-        if str(value).lower() not in ("true", "false"):
-            raise PropertyError(f"{path} must be true or false (got {value!r})")
-        return str(value).lower() == "true"
+            problem = f"{path} must be an integer (got {value!r})"
+    elif path in BOOLEAN_FIELDS:
+        if str(value).lower() in ("true", "false"):
+            return str(value).lower() == "true"
+        problem = f"{path} must be true or false (got {value!r})"
+    if problem is None:
+        return value
+    if problems is None:
+        raise PropertyError(problem)
+    problems.append(problem)
     return value
 
 
-def parse_properties(resource_properties: dict[str, Any]) -> dict[str, Any]:
+def parse_properties(resource_properties: dict[str, Any], problems: list[str] | None = None) -> dict[str, Any]:
     """Turn CloudFormation's all-string properties back into API types.
 
     ``ServiceToken`` is dropped; everything else keeps its place. The input is
-    not changed.
+    not changed. A value that does not convert raises :class:`PropertyError`,
+    or, when ``problems`` is given, is described there and left as it was.
     """
     props = copy.deepcopy(resource_properties)
     props.pop(SERVICE_TOKEN, None)
-    parsed: dict[str, Any] = _convert("", props)
+    parsed: dict[str, Any] = _convert("", props, problems)
     return parsed
 
 

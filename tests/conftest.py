@@ -16,8 +16,11 @@ os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 
-from tests.harness import Lifecycle, ResponseServer, load_handler
+from sagemaker_constructs import _wire
+from tests.harness import STACK_ID, Lifecycle, ResponseServer, load_handler
 from tests.harness.fake_sagemaker import FakeS3, FakeSageMaker
+
+os.environ[_wire.ENV_STACK_ID] = STACK_ID  # the handler function's environment, as the construct renders it
 
 
 @pytest.fixture(scope="session")

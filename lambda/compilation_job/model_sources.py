@@ -1,9 +1,10 @@
 """Model sources resolved at deploy time: a training job, or the best of a Search.
 
-The construct renders the source as ``Options.ModelSource`` (a JSON string)
-and leaves ``InputConfig.S3Uri`` out; :func:`resolve` finds the training job,
-reads its ``ModelArtifacts.S3ModelArtifacts`` and fills ``InputConfig.S3Uri``
-in before the handler compares with, or creates, the compilation job.
+The construct renders the source as ``Options.ModelSource`` (a JSON string,
+schema in ``_wire.MODEL_SOURCE_*``) and leaves ``InputConfig.S3Uri`` out;
+:func:`resolve` finds the training job, reads its
+``ModelArtifacts.S3ModelArtifacts`` and fills ``InputConfig.S3Uri`` in before
+the engine compares with, or creates, the compilation job.
 """
 
 from __future__ import annotations
@@ -13,19 +14,38 @@ from typing import Any
 
 import _wire
 import aws_calls
-import cfn_resource
-from cfn_resource import Failure
+import engine
+from engine import Failure
 
 logger = logging.getLogger(__name__)
 
-TRAINING_JOB = "TrainingJob"
-BEST_TRAINING_JOB = "BestTrainingJob"
+TRAINING_JOB = _wire.MODEL_SOURCE_TRAINING_JOB
+BEST_TRAINING_JOB = _wire.MODEL_SOURCE_BEST_TRAINING_JOB
 # On a tags-only update, the job the Search chose is looked for among this many results.
 RECALL_RESULTS = 100
 # Filters named in a FAILED reason: each value cut to this, the list to what fits.
 REASON_VALUE_CHARS = 40
 REASON_NAME_CHARS = 60
 NOT_FINISHED = frozenset({"InProgress", "Stopping"})
+
+
+def problems(source: Any) -> list[str]:
+    """What is wrong with a decoded model source (empty: nothing)."""
+    where = f"{_wire.OPTIONS}.{_wire.OPT_MODEL_SOURCE}"
+    if not isinstance(source, dict):
+        return [f"{where} must be a JSON object (got {source!r:.60})"]
+    kind = source.get(_wire.MODEL_SOURCE_TYPE)
+    if kind == TRAINING_JOB:
+        name = source.get(_wire.MODEL_SOURCE_TRAINING_JOB_NAME)
+        if not isinstance(name, str) or not _wire.TRAINING_JOB_NAME_PATTERN.match(name):
+            return [f"{where}.{_wire.MODEL_SOURCE_TRAINING_JOB_NAME} must be a training job name (got {name!r:.60})"]
+        return []
+    if kind == BEST_TRAINING_JOB:
+        expression = source.get(_wire.MODEL_SOURCE_SEARCH_EXPRESSION)
+        if not isinstance(expression, dict):
+            return [f"{where}.{_wire.MODEL_SOURCE_SEARCH_EXPRESSION} must be an object (got {expression!r:.60})"]
+        return []
+    return [f"{where}.{_wire.MODEL_SOURCE_TYPE} must be {TRAINING_JOB} or {BEST_TRAINING_JOB} (got {kind!r:.60})"]
 
 
 # --- failure reasons --------------------------------------------------------
@@ -54,10 +74,10 @@ def describe_filters(filters: list[dict[str, Any]], limit: int) -> str:
 def _no_match(source: dict[str, Any]) -> Failure:
     lead = "Search found no TrainingJob for the model source; filters: "
     sort = ""
-    if source.get("SortBy"):
-        sort = f" (sorted by {_shorten(str(source['SortBy']), REASON_NAME_CHARS)})"
-    filters = list((source.get("SearchExpression") or {}).get("Filters") or [])
-    room = cfn_resource.MAX_REASON - len(lead) - len(sort)
+    if source.get(_wire.MODEL_SOURCE_SORT_BY):
+        sort = f" (sorted by {_shorten(str(source[_wire.MODEL_SOURCE_SORT_BY]), REASON_NAME_CHARS)})"
+    filters = list((source.get(_wire.MODEL_SOURCE_SEARCH_EXPRESSION) or {}).get("Filters") or [])
+    room = engine.MAX_REASON - len(lead) - len(sort)
     return Failure(lead + describe_filters(filters, room) + sort)
 
 
@@ -68,7 +88,7 @@ def _no_artifacts(name: str, described: dict[str, Any]) -> Failure:
     else:
         detail = str(described.get("FailureReason") or "it wrote no model artifacts")
     return Failure(
-        cfn_resource.compose_reason(
+        engine.compose_reason(
             "The model source has no ModelArtifacts.S3ModelArtifacts to compile.",
             f"Training job {name} status {status}",
             detail,
@@ -77,21 +97,17 @@ def _no_artifacts(name: str, described: dict[str, Any]) -> Failure:
 
 
 def _rejected(what: str, error: Exception) -> Failure:
-    return Failure(
-        f"SageMaker rejected {what} for the model source: "
-        f"{aws_calls.error_code(error) or type(error).__name__}: {aws_calls.error_message(error)}"
-    )
+    return Failure(f"SageMaker rejected {what} for the model source: {aws_calls.describe_error(error)}")
 
 
 # --- calls ---------------------------------------------------------------------
-def _artifacts_of(session: Any, training_job_name: str) -> str:
+def _artifacts_of(run: engine.Run, training_job_name: str) -> str:
     try:
-        described = aws_calls.call_with_retry(
-            lambda: session.sagemaker.describe_training_job(TrainingJobName=training_job_name),
-            what=f"DescribeTrainingJob {training_job_name}",
-            deadline=session.retry_until,
+        described = run.call(
+            lambda: run.env.sagemaker.describe_training_job(TrainingJobName=training_job_name),
+            f"DescribeTrainingJob {training_job_name}",
         )
-    except Failure:
+    except (Failure, engine.OutOfTime):
         raise
     except Exception as error:
         if aws_calls.is_not_found(error):
@@ -108,40 +124,37 @@ def search_request(source: dict[str, Any], max_results: int = 1) -> dict[str, An
     as rendered (``In`` values already comma-separated), and the sort if given."""
     request: dict[str, Any] = {
         "Resource": "TrainingJob",
-        "SearchExpression": source["SearchExpression"],
+        "SearchExpression": source[_wire.MODEL_SOURCE_SEARCH_EXPRESSION],
         "MaxResults": max_results,
     }
-    if source.get("SortBy"):
-        request["SortBy"] = source["SortBy"]
-    if source.get("SortOrder"):
-        request["SortOrder"] = source["SortOrder"]
+    for key in (_wire.MODEL_SOURCE_SORT_BY, _wire.MODEL_SOURCE_SORT_ORDER):
+        if source.get(key):
+            request[key] = source[key]
     return request
 
 
-def _search(session: Any, source: dict[str, Any], max_results: int) -> list[dict[str, Any]]:
+def _search(run: engine.Run, source: dict[str, Any], max_results: int) -> list[dict[str, Any]]:
     request = search_request(source, max_results)
     try:
-        response = aws_calls.call_with_retry(
-            lambda: session.sagemaker.search(**request), what="Search TrainingJob", deadline=session.retry_until
-        )
-    except Failure:
+        response = run.call(lambda: run.env.sagemaker.search(**request), "Search TrainingJob")
+    except (Failure, engine.OutOfTime):
         raise
     except Exception as error:
         raise _rejected("Search", error) from error
     return [r["TrainingJob"] for r in response.get("Results") or [] if r.get("TrainingJob")]
 
 
-def _best_training_job(session: Any, source: dict[str, Any]) -> str:
-    results = _search(session, source, 1)
+def _best_training_job(run: engine.Run, source: dict[str, Any]) -> str:
+    results = _search(run, source, 1)
     if not results:
         raise _no_match(source)
     return str(results[0]["TrainingJobName"])
 
 
-def _recall_best(session: Any, source: dict[str, Any], uri: str) -> str:
+def _recall_best(run: engine.Run, source: dict[str, Any], uri: str) -> str:
     """The name of the job, among the Search's results, whose artifacts are
     ``uri`` (a better one may have appeared since). Empty when it is gone."""
-    for job in _search(session, source, RECALL_RESULTS):
+    for job in _search(run, source, RECALL_RESULTS):
         if (job.get("ModelArtifacts") or {}).get("S3ModelArtifacts") == uri:
             return str(job["TrainingJobName"])
     logger.warning("no training job among the Search results has the artifacts %s", uri)
@@ -152,24 +165,26 @@ def _attributes(name: str, uri: str) -> dict[str, str]:
     return {_wire.ATTR_SOURCE_TRAINING_JOB_NAME: name, _wire.ATTR_SOURCE_MODEL_S3_URI: uri}
 
 
-def resolve(session: Any, desired: Any, existing: dict[str, Any] | None = None) -> dict[str, str]:
-    """Choose the training job, set ``InputConfig.S3Uri`` to its artifacts and
-    return the source attributes.
-
-    With ``existing`` (the compilation job already made from this source, on
-    a tags-only update) nothing is chosen again: the artifacts are the ones
-    that job compiled, and the attributes name the training job they came from.
-    """
-    source: dict[str, Any] = desired.model_source
-    kind = source.get("Type")
-    if kind not in (TRAINING_JOB, BEST_TRAINING_JOB):
-        raise Failure(f"unknown model source type {kind!r} in {_wire.OPTIONS}.{_wire.OPT_MODEL_SOURCE}")
-    if existing is not None:
-        uri = str((existing.get(_wire.INPUT_CONFIG) or {}).get("S3Uri") or "")
-        name = str(source["TrainingJobName"]) if kind == TRAINING_JOB else _recall_best(session, source, uri)
-        return _attributes(name, uri)
-    name = str(source["TrainingJobName"]) if kind == TRAINING_JOB else _best_training_job(session, source)
-    uri = _artifacts_of(session, name)
-    desired.request.setdefault(_wire.INPUT_CONFIG, {})["S3Uri"] = uri
+def resolve(run: engine.Run, source: dict[str, Any], request: dict[str, Any]) -> dict[str, str]:
+    """Choose the training job, set ``InputConfig.S3Uri`` of ``request`` to its
+    artifacts and return the source attributes."""
+    kind = source.get(_wire.MODEL_SOURCE_TYPE)
+    if kind == TRAINING_JOB:
+        name = str(source[_wire.MODEL_SOURCE_TRAINING_JOB_NAME])
+    else:
+        name = _best_training_job(run, source)
+    uri = _artifacts_of(run, name)
+    request.setdefault(_wire.INPUT_CONFIG, {})["S3Uri"] = uri
     logger.info("model source: training job %s, artifacts %s", name, uri)
+    return _attributes(name, uri)
+
+
+def recall(run: engine.Run, source: dict[str, Any], existing: dict[str, Any]) -> dict[str, str]:
+    """The source attributes of a compilation job already made from ``source``:
+    its artifacts, and the training job they came from. Nothing is chosen again."""
+    uri = str((existing.get(_wire.INPUT_CONFIG) or {}).get("S3Uri") or "")
+    if source.get(_wire.MODEL_SOURCE_TYPE) == TRAINING_JOB:
+        name = str(source[_wire.MODEL_SOURCE_TRAINING_JOB_NAME])
+    else:
+        name = _recall_best(run, source, uri)
     return _attributes(name, uri)

@@ -1,20 +1,23 @@
 """The lifecycle harness: real crhelper, real handler code, fake AWS, real HTTPS.
 
-Pieces (see tests/conftest.py for the pytest fixtures built from them):
+Pieces (the pytest fixtures in tests/conftest.py are built from them):
 
 * :class:`ResponseServer` - an HTTPS endpoint on 127.0.0.1 that plays
   CloudFormation's pre-signed response URL. crhelper only speaks HTTPS; the
   server's CA goes into ``SSL_CERT_FILE`` so the default SSL context trusts it.
 * :func:`load_handler` - bundles a handler exactly as the construct does and
   imports it from the bundle, so the tests run what ships.
-* :class:`SimClock` - simulated time, installed into the handler's
-  ``cfn_resource.clock``: minutes of waiting take microseconds.
-* :class:`FakeContext`, :class:`FakeEvents`, :class:`FakeLambda` - the
-  Lambda context and the clients crhelper polls with.
+* :class:`tests.harness.world.World` - simulated time for many invocations
+  at once; it stops an invocation at its Lambda timeout and runs crhelper's
+  timer path, as Lambda would.
+* :class:`FakeLambda` (the handler's self-invocation), :class:`FakeCloudFormation`
+  (the stack's resource statuses, which follow the requests and answers the
+  harness sees, as CloudFormation's do), :class:`FakeContext`.
 * :func:`cfn_event` - CloudFormation-shaped events, properties stringified the
   way CloudFormation sends them.
-* :class:`Lifecycle` - one handler + fakes + server: ``invoke`` an event,
-  get the answer CloudFormation would get; ``fire_polls`` runs armed rules.
+* :class:`Lifecycle` - one handler + fakes + server + world: ``invoke`` an
+  event and get the answer CloudFormation would get; ``run_until_answered``
+  follows the hand-overs.
 
 The strict fake SageMaker is in :mod:`tests.harness.fake_sagemaker`.
 """
@@ -32,27 +35,61 @@ import sys
 import tempfile
 import threading
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import trustme
 
+from sagemaker_constructs import _wire
+from tests.harness.world import Invocation, World
+
 REPO = Path(__file__).resolve().parents[2]
-HANDLER_MODULES = ("index", "logic", "cfn_resource", "aws_calls", "common", "_wire", "model_sources", "crhelper")
+HANDLER_MODULES = (
+    "index",
+    "spec",
+    "engine",
+    "adapter",
+    "aws_calls",
+    "clients",
+    "properties",
+    "_wire",
+    "model_sources",
+    "crhelper",
+)
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
+STACK_ID = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/TestStack/0c2b4f40-0000-11ef-0000-0a0b0c0d0e0f"
+FUNCTION_NAME = "handler-fn"
+FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{FUNCTION_NAME}"
+# Lambda's asynchronous queue: a hand-over starts this long after the Invoke.
+HANDOVER_DELAY_SECONDS = 0.5
+ASYNC_PAYLOAD_LIMIT = 256 * 1024
+
+
+def owner_tags(logical_id: str = "Resource", stack_id: str = STACK_ID) -> list[dict[str, str]]:
+    """The ownership tags the handler puts on what it creates (for resources a test
+    makes beforehand as if the handler had made them)."""
+    return [
+        {"Key": _wire.OWNER_STACK_TAG, "Value": stack_id},
+        {"Key": _wire.OWNER_LOGICAL_ID_TAG, "Value": logical_id},
+    ]
 
 
 # --- HTTPS response endpoint ---------------------------------------------------
 class ResponseServer:
-    """Records every PUT, by path. ``dead_paths`` answer by closing the connection."""
+    """Records every PUT, by path. ``dead_paths`` answer by closing the
+    connection; ``dead_until[path]`` does so until the listener's clock reaches it."""
 
     def __init__(self) -> None:
         self.responses: dict[str, list[dict[str, Any]]] = {}
         self.raw_sizes: dict[str, list[int]] = {}
         self.attempts: dict[str, int] = {}
         self.dead_paths: set[str] = set()
+        self.dead_until: dict[str, float] = {}
+        self.clock: Callable[[], float] = lambda: 0.0
+        self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self._counter = itertools.count(1)
         authority = trustme.CA()
         cert = authority.issue_cert("127.0.0.1", "localhost")
@@ -65,14 +102,17 @@ class ResponseServer:
             def do_PUT(self) -> None:
                 path = self.path.split("?")[0]
                 server.attempts[path] = server.attempts.get(path, 0) + 1
-                if path in server.dead_paths:
+                if path in server.dead_paths or server.clock() < server.dead_until.get(path, float("-inf")):
                     self.close_connection = True
                     self.connection.close()
                     return
                 length = int(self.headers.get("content-length", "0"))
-                body = self.rfile.read(length)
-                server.raw_sizes.setdefault(path, []).append(len(body))
-                server.responses.setdefault(path, []).append(json.loads(body))
+                raw = self.rfile.read(length)
+                body = json.loads(raw)
+                server.raw_sizes.setdefault(path, []).append(len(raw))
+                server.responses.setdefault(path, []).append(body)
+                for listener in list(server.listeners):
+                    listener(path, body)
                 self.send_response(200)
                 self.send_header("content-length", "0")
                 self.end_headers()
@@ -99,6 +139,10 @@ class ResponseServer:
         self._dir.cleanup()
 
 
+def url_path(url: str) -> str:
+    return "/" + url.split("//", 1)[1].split("/", 1)[1].split("?")[0]
+
+
 # --- handler bundles ------------------------------------------------------------
 _LOADED: dict[str, types.SimpleNamespace] = {}
 
@@ -108,8 +152,8 @@ def load_handler(kind: str) -> types.SimpleNamespace:
 
     Each kind gets its own copies of the shared modules (both handlers have an
     ``index``), so the modules are taken out of ``sys.modules`` again after
-    import. Returns a namespace with the modules (``index``, ``logic``,
-    ``cfn_resource`` ...) and the bundle path.
+    import. Returns a namespace with the modules (``index``, ``engine``,
+    ``adapter`` ...) and the bundle path.
     """
     if kind in _LOADED:
         return _LOADED[kind]
@@ -139,39 +183,7 @@ def load_handler(kind: str) -> types.SimpleNamespace:
     return namespace
 
 
-# --- time, context, crhelper's clients ---------------------------------------------
-class SimClock:
-    """Simulated wall clock: ``sleep`` advances it."""
-
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.t = start
-        self.sleeps: list[float] = []
-
-    def now(self) -> float:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.t += max(seconds, 0.0)
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
-
-
-class FakeContext:
-    """A Lambda context whose remaining time follows the (simulated) clock."""
-
-    def __init__(self, clock: SimClock, timeout_seconds: float = 900.0, function_name: str = "handler-fn") -> None:
-        self._clock = clock
-        self._deadline = clock.now() + timeout_seconds
-        self.function_name = function_name
-        self.aws_request_id = "req-" + str(int(clock.now()))
-        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(int((self._deadline - self._clock.now()) * 1000), 0)
-
-
+# --- fakes of what the handler calls besides SageMaker -----------------------------------
 class StrictFake:
     """Any method not defined on the fake fails the test."""
 
@@ -179,58 +191,97 @@ class StrictFake:
         raise AssertionError(f"unexpected AWS call: {type(self).__name__}.{name}")
 
 
-class FakeEvents(StrictFake):
-    """EventBridge as crhelper uses it. Enforces the 64-character rule name and
-    the 8192-byte target Input limits."""
+class FakeContext:
+    """A Lambda context whose remaining time follows the world's clock."""
 
-    def __init__(self) -> None:
-        self.rules: dict[str, dict[str, Any]] = {}
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.created_rule_names: list[str] = []
+    def __init__(self, world: World, invocation: Invocation) -> None:
+        self._world = world
+        self._invocation = invocation
+        self.function_name = FUNCTION_NAME
+        self.aws_request_id = f"req-{id(invocation):x}"
+        self.invoked_function_arn = FUNCTION_ARN
 
-    def put_rule(self, **kw: Any) -> dict[str, Any]:
-        self.calls.append(("put_rule", kw))
-        name = kw["Name"]
-        if len(name) > 64:
-            raise AssertionError(f"EventBridge rule name longer than 64 characters: {name}")
-        self.rules[name] = {"targets": {}, **kw}
-        self.created_rule_names.append(name)
-        return {"RuleArn": f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{name}"}
-
-    def put_targets(self, **kw: Any) -> dict[str, Any]:
-        self.calls.append(("put_targets", kw))
-        for target in kw["Targets"]:
-            if len(target["Input"].encode()) > 8192:
-                raise AssertionError(f"target Input of {len(target['Input'].encode())} bytes exceeds 8192")
-            self.rules[kw["Rule"]]["targets"][target["Id"]] = target
-        return {"FailedEntryCount": 0}
-
-    def remove_targets(self, **kw: Any) -> dict[str, Any]:
-        self.calls.append(("remove_targets", kw))
-        for target_id in kw["Ids"]:
-            self.rules.get(kw["Rule"], {"targets": {}})["targets"].pop(target_id, None)
-        return {"FailedEntryCount": 0}
-
-    def delete_rule(self, **kw: Any) -> None:
-        self.calls.append(("delete_rule", kw))
-        self.rules.pop(kw["Name"], None)
+    def get_remaining_time_in_millis(self) -> int:
+        return max(int((self._invocation.deadline - self._world.now()) * 1000), 0)
 
 
 class FakeLambda(StrictFake):
+    """The handler's own function, as it invokes itself to hand over."""
+
     def __init__(self) -> None:
-        self.permissions: dict[str, dict[str, Any]] = {}
-        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.calls: list[dict[str, Any]] = []
+        self.on_invoke: Callable[[dict[str, Any]], None] = lambda _event: None
+        self.failures: list[Exception] = []
 
-    def add_permission(self, **kw: Any) -> dict[str, Any]:
-        self.calls.append(("add_permission", kw))
-        if len(kw["StatementId"]) > 100:
-            raise AssertionError(f"StatementId longer than 100 characters: {kw['StatementId']}")
-        self.permissions[kw["StatementId"]] = kw
-        return {"Statement": "{}"}
+    def invoke(self, **kw: Any) -> dict[str, Any]:
+        self.calls.append(kw)
+        if kw.get("FunctionName") != FUNCTION_ARN:
+            raise AssertionError(f"the handler invoked another function: {kw.get('FunctionName')}")
+        if kw.get("InvocationType") != "Event":
+            raise AssertionError(f"a hand-over must be asynchronous (got {kw.get('InvocationType')})")
+        payload = kw["Payload"]
+        if len(payload.encode() if isinstance(payload, str) else payload) > ASYNC_PAYLOAD_LIMIT:
+            raise AssertionError("payload over Lambda's 256 KB for asynchronous invocation")
+        if self.failures:
+            raise self.failures.pop(0)
+        self.on_invoke(json.loads(payload))
+        return {"StatusCode": 202}
 
-    def remove_permission(self, **kw: Any) -> None:
-        self.calls.append(("remove_permission", kw))
-        self.permissions.pop(kw["StatementId"], None)
+
+@dataclass
+class StackResource:
+    status: str
+    physical_id: str = ""
+
+
+class FakeCloudFormation(StrictFake):
+    """DescribeStackResource over resource statuses that follow what the harness
+    sends and what CloudFormation would receive back."""
+
+    def __init__(self, stack_id: str = STACK_ID) -> None:
+        self.stack_id = stack_id
+        self.resources: dict[str, StackResource] = {}
+        self.calls: list[dict[str, Any]] = []
+        self.failures: list[Exception] = []
+
+    def describe_stack_resource(self, **kw: Any) -> dict[str, Any]:
+        from tests.harness.fake_sagemaker import client_error
+
+        self.calls.append(kw)
+        if self.failures:
+            raise self.failures.pop(0)
+        if kw.get("StackName") != self.stack_id:
+            raise client_error("ValidationError", f"Stack with id {kw.get('StackName')} does not exist")
+        resource = self.resources.get(kw["LogicalResourceId"])
+        if resource is None:
+            raise client_error(
+                "ValidationError", f"Resource {kw['LogicalResourceId']} does not exist for stack {self.stack_id}"
+            )
+        detail = {
+            "LogicalResourceId": kw["LogicalResourceId"],
+            "ResourceStatus": resource.status,
+            "StackId": self.stack_id,
+        }
+        if resource.physical_id:
+            detail["PhysicalResourceId"] = resource.physical_id
+        return {"StackResourceDetail": detail}
+
+    # -- CloudFormation's side --------------------------------------------------------
+    def requested(self, request_type: str, logical_id: str) -> None:
+        resource = self.resources.setdefault(logical_id, StackResource(""))
+        resource.status = f"{request_type.upper()}_IN_PROGRESS"
+
+    def answered(self, request_type: str, logical_id: str, body: dict[str, Any]) -> None:
+        resource = self.resources.setdefault(logical_id, StackResource(""))
+        if body["Status"] == "SUCCESS":
+            resource.status = f"{request_type.upper()}_COMPLETE"
+            resource.physical_id = body["PhysicalResourceId"]
+        else:
+            resource.status = f"{request_type.upper()}_FAILED"
+
+    def cancel(self, logical_id: str) -> None:
+        """Another resource failed: CloudFormation cancels this one's Create."""
+        self.resources.setdefault(logical_id, StackResource("")).status = "CREATE_FAILED"
 
 
 # --- events ---------------------------------------------------------------------------
@@ -259,21 +310,22 @@ def cfn_event(
 ) -> dict[str, Any]:
     event: dict[str, Any] = {
         "RequestType": request_type,
-        "ServiceToken": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:handler-fn",
+        "ServiceToken": FUNCTION_ARN,
         "ResponseURL": response_url,
-        "StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/TestStack/0c2b4f40-0000-11ef-0000-0a0b0c0d0e0f",
-        "RequestId": f"request-{request_type.lower()}",
+        "StackId": STACK_ID,
+        "RequestId": f"request-{request_type.lower()}-{next(_REQUESTS)}",
         "LogicalResourceId": logical_id,
         "ResourceType": resource_type,
-        "ResourceProperties": cfn_stringify(
-            {"ServiceToken": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:handler-fn", **properties}
-        ),
+        "ResourceProperties": cfn_stringify({"ServiceToken": FUNCTION_ARN, **properties}),
     }
     if physical_id is not None:
         event["PhysicalResourceId"] = physical_id
     if old_properties is not None:
         event["OldResourceProperties"] = cfn_stringify(old_properties)
     return event
+
+
+_REQUESTS = itertools.count(1)
 
 
 # --- one lifecycle -----------------------------------------------------------------------
@@ -304,74 +356,126 @@ class Answer:
 
 @dataclass
 class Lifecycle:
-    """A handler wired to fakes, a simulated clock and the HTTPS server."""
+    """A handler wired to fakes, a world and the HTTPS server."""
 
     handler: types.SimpleNamespace
     server: ResponseServer
     sagemaker: Any
-    clock: SimClock = field(default_factory=SimClock)
-    events: FakeEvents = field(default_factory=FakeEvents)
-    lambda_: FakeLambda = field(default_factory=FakeLambda)
-    resource_type: str = "Custom::SageMakerCompilationJob"
+    world: World = field(default_factory=World)
+    resource_type: str = _wire.COMPILATION_JOB_RESOURCE_TYPE
     lambda_timeout: float = 900.0
     s3: Any = None
-    # (RequestType, is a poll) of every invocation, in order.
+    handover_delay: float = HANDOVER_DELAY_SECONDS
+    cloudformation: FakeCloudFormation = field(default_factory=FakeCloudFormation)
+    lambda_: FakeLambda = field(default_factory=FakeLambda)
+    # (RequestType, is a continuation) of every invocation, in order.
     invocations: list[tuple[str, bool]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         index = self.handler.index
-        self._previous_clock = self.handler.cfn_resource.set_clock(self.clock)
-        index.clients.sagemaker = self.sagemaker
-        if self.s3 is not None and hasattr(index.clients, "s3"):
-            index.clients.s3 = self.s3
-        index.helper._events_client = self.events
-        index.helper._lambda_client = self.lambda_
+        self._previous_clock = self.handler.adapter.set_clock(self.world)
+        self.clients = index.make_clients()
+        self.clients.sagemaker = self.sagemaker
+        self.clients.cloudformation = self.cloudformation
+        self.clients.lambda_ = self.lambda_
+        if self.clients.has("s3"):
+            self.clients.s3 = self.s3
         if hasattr(self.sagemaker, "clock"):
-            self.sagemaker.clock = self.clock
+            self.sagemaker.clock = self.world
+        self.lambda_.on_invoke = self._handed_over
+        self._requests: dict[str, tuple[str, str]] = {}  # path -> (RequestType, logical id)
+        self._answered: set[str] = set()
+        self._pool: list[Any] = []
+        self.server.clock = self.world.now
+        self.server.listeners.append(self._on_answer)
+
+    @property
+    def clock(self) -> World:
+        return self.world
 
     def close(self) -> None:
-        self.handler.cfn_resource.set_clock(self._previous_clock)
+        self.handler.adapter.set_clock(self._previous_clock)
+        if self._on_answer in self.server.listeners:
+            self.server.listeners.remove(self._on_answer)
 
+    # -- CloudFormation's side ------------------------------------------------------------------
     def event(self, request_type: str, properties: dict[str, Any], **kw: Any) -> dict[str, Any]:
         url, _ = self.server.new_url()
         kw.setdefault("resource_type", self.resource_type)
         return cfn_event(request_type, properties, response_url=url, **kw)
 
+    def _on_answer(self, path: str, body: dict[str, Any]) -> None:
+        if path in self._requests and path not in self._answered:  # CloudFormation takes the first answer
+            self._answered.add(path)
+            request_type, logical_id = self._requests[path]
+            self.cloudformation.answered(request_type, logical_id, body)
+
+    # -- running the handler ---------------------------------------------------------------
+    def _adapter(self) -> Any:
+        if self._pool:
+            return self._pool.pop()
+        return self.handler.adapter.Adapter(self.handler.index.KIND, self.clients)
+
+    def submit(self, event: dict[str, Any], at: float | None = None) -> Invocation:
+        """Queue an invocation with ``event`` (a deep copy: crhelper mutates events)."""
+        is_continuation = _wire.CONTINUATION_KEY in event
+        path = url_path(event["ResponseURL"])
+        if not is_continuation and path not in self._requests:
+            self._requests[path] = (event["RequestType"], event["LogicalResourceId"])
+            self.cloudformation.requested(event["RequestType"], event["LogicalResourceId"])
+        payload = copy.deepcopy(event)
+
+        def body(invocation: Invocation) -> None:
+            self.invocations.append((payload["RequestType"], is_continuation))
+            adapter = self._adapter()
+            invocation.on_timer = adapter._timeout  # crhelper's timer path, as its threading.Timer would run it
+            try:
+                adapter.handle(payload, FakeContext(self.world, invocation))
+            finally:
+                self._pool.append(adapter)
+
+        start = self.world.now() if at is None else at
+        label = f"{payload['RequestType']}{'+' if is_continuation else ''} {payload['LogicalResourceId']}"
+        return self.world.spawn(Invocation(body, start, self.lambda_timeout, label))
+
+    def _handed_over(self, event: dict[str, Any]) -> None:
+        self.submit(event, at=self.world.now() + self.handover_delay)
+
+    def answer(self, event: dict[str, Any]) -> Answer:
+        """The last answer CloudFormation received for ``event``'s request."""
+        path = url_path(event["ResponseURL"])
+        answers = self.server.responses.get(path, [])
+        return Answer(answers[-1] if answers else None, path, self.server.attempts.get(path, 0))
+
+    def first_answer(self, event: dict[str, Any]) -> Answer:
+        """The answer CloudFormation took (the first one)."""
+        path = url_path(event["ResponseURL"])
+        answers = self.server.responses.get(path, [])
+        return Answer(answers[0] if answers else None, path, self.server.attempts.get(path, 0))
+
     def invoke(self, event: dict[str, Any]) -> Answer:
-        """Invoke the handler (crhelper mutates events: it gets a deep copy)."""
-        path = event["ResponseURL"].split("//", 1)[1].split("/", 1)[1].split("?")[0]
-        path = "/" + path
+        """Run one invocation to its end; the answer it gave (body None: handed over)."""
+        path = url_path(event["ResponseURL"])
         before = len(self.server.responses.get(path, []))
-        context = FakeContext(self.clock, self.lambda_timeout)
-        self.invocations.append((event["RequestType"], "CrHelperPoll" in event))
-        self.handler.index.handler(copy.deepcopy(event), context)
+        invocation = self.submit(event)
+        self.world.run(stop=lambda: invocation.done)
         answers = self.server.responses.get(path, [])
         body = answers[-1] if len(answers) > before else None
         return Answer(body, path, self.server.attempts.get(path, 0))
 
-    def poll_invocations(self) -> int:
-        return sum(1 for _, is_poll in self.invocations if is_poll)
+    def run_until_answered(self, event: dict[str, Any], until: float | None = None) -> Answer:
+        """Run the request and its hand-overs until CloudFormation has an answer."""
+        path = url_path(event["ResponseURL"])
+        self.submit(event)
+        self.world.run(until=until, stop=lambda: bool(self.server.responses.get(path)))
+        return self.answer(event)
 
-    def armed_rules(self) -> list[str]:
-        return [name for name, rule in self.events.rules.items() if rule["targets"]]
+    def run_all(self, until: float | None = None) -> None:
+        """Run everything queued (hand-overs included) until nothing is left."""
+        self.world.run(until=until)
 
-    def fire_polls(self, minutes: float = 1.0) -> list[Answer]:
-        """Advance the clock as EventBridge would, then run each armed rule's target once."""
-        self.clock.advance(60.0 * minutes)
-        answers = []
-        for name in list(self.armed_rules()):
-            target = self.events.rules[name]["targets"]["1"]
-            answers.append(self.invoke(json.loads(target["Input"])))
-        return answers
+    def continuations(self) -> int:
+        return sum(1 for _, is_continuation in self.invocations if is_continuation)
 
-    def run_until_answered(self, event: dict[str, Any], max_polls: int = 120) -> Answer:
-        """Invoke, then fire polls until CloudFormation has an answer."""
-        answer = self.invoke(event)
-        polls = 0
-        while answer.body is None and polls < max_polls:
-            polls += 1
-            fired = self.fire_polls()
-            if not fired:
-                break
-            answer = fired[-1]
-        return answer
+    def queued(self) -> list[Invocation]:
+        return self.world.queued()

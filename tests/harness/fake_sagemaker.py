@@ -9,7 +9,11 @@ Strict means:
   clock, following a per-name script.
 
 Faults are injected per operation: ``fake.fail("create_compilation_job",
-client_error("ThrottlingException"), times=2)``.
+client_error("ThrottlingException"), times=2)``. Slow calls too:
+``fake.latency["describe_compilation_job"] = 45.0`` makes each call take that
+long on the simulated clock, the way a botocore client configured like the
+handler's (``clients.CONFIG``) would: a call slower than the read timeout
+takes every attempt's timeout and ends in ``ReadTimeoutError``.
 """
 
 from __future__ import annotations
@@ -19,10 +23,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import botocore.session
-from botocore.exceptions import ClientError, ParamValidationError
+from botocore.exceptions import ClientError, ParamValidationError, ReadTimeoutError
 from botocore.validate import ParamValidator
 
-from tests.harness import ACCOUNT, REGION, SimClock, StrictFake
+from tests.harness import ACCOUNT, REGION, StrictFake
+from tests.harness.world import World
+
+# The handler's botocore configuration (lambda/shared/clients.py), as the fake models it.
+READ_TIMEOUT_SECONDS = 10.0
+TOTAL_MAX_ATTEMPTS = 2
 
 _MODEL = botocore.session.get_session().get_service_model("sagemaker")
 
@@ -112,8 +121,9 @@ class FakeSageMaker(StrictFake):
     STOP_SECONDS = 20.0
     DELETE_FLOW_SECONDS = 3.0
 
-    def __init__(self, clock: SimClock | None = None) -> None:
-        self.clock = clock or SimClock()
+    def __init__(self, clock: World | None = None) -> None:
+        self.clock: World = clock or World()
+        self.latency: dict[str, float] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.jobs: dict[str, _Job] = {}
         self.flows: dict[str, _Job] = {}
@@ -133,6 +143,12 @@ class FakeSageMaker(StrictFake):
     def _call(self, operation: str, api_name: str, params: dict[str, Any]) -> None:
         self.calls.append((operation, params))
         validate_request(api_name, params)
+        delay = self.latency.get(operation, 0.0)
+        if delay > READ_TIMEOUT_SECONDS:
+            self.clock.sleep(TOTAL_MAX_ATTEMPTS * READ_TIMEOUT_SECONDS + 0.5)
+            raise ReadTimeoutError(endpoint_url=f"https://api.sagemaker.{REGION}.amazonaws.com/")
+        if delay:
+            self.clock.sleep(delay)
         queue = self._faults.get(operation)
         if queue:
             raise queue.pop(0)

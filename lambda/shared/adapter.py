@@ -1,0 +1,348 @@
+"""crhelper, adapted to the lifecycle engine: the Lambda side of every handler.
+
+crhelper (pinned at 2.0.12) stays the framework: this module registers one
+function with its public decorators (``create``, ``update``, ``delete`` and
+the three ``poll_*``), answers through its ``Status``, ``Reason``, ``Data``
+and ``PhysicalResourceId``, and sets its constructor options
+(``sleep_on_delete=0``: no fixed sleep before a Delete's answer). The engine
+(:mod:`engine`) makes every decision.
+
+Where stock crhelper is wrong for a deploy, :class:`Adapter` overrides
+exactly two of its members:
+
+``_polling_init`` - the waiting mechanism.
+    crhelper arms an EventBridge rule per waiting resource and adds one
+    statement per rule to the function's resource-based policy, which Lambda
+    caps at 20 KB: about 55 waiting resources per stack. Its rules fire at
+    most once a minute, and it removes the rule before it knows the answer
+    was delivered. Here a resource that outlives its invocation is handed
+    over by the function invoking *itself* asynchronously with a small
+    continuation (:data:`_wire.CONTINUATION_KEY`): no rule, no policy
+    statement, no shared rule namespace; the role may invoke only its own
+    function. The next invocation starts within about a second, so waiting
+    goes on without a gap. The chain is at most ServiceTimeout long (one
+    hour, ~5 invocations); Lambda's recursive-loop detection stops chains of
+    16 and does not track direct invocations. The function has no
+    asynchronous retries (``retry_attempts=0``): a continuation that fails
+    with a function error is not run again, which is why every path answers
+    before the invocation ends. A continuation that waits in Lambda's queue
+    (throttling) arrives late: it sees its deadline and answers.
+
+``_send`` - the answer.
+    crhelper's binds its sender as a default argument (it cannot be
+    replaced), retries a dead URL forever, cuts a long reason to its head,
+    keeps ``Data`` on FAILED, and its timer answers with whatever physical id
+    is set (a random one before the handler returns). Here the sender is
+    bounded (:data:`SEND_WORST_CASE_SECONDS`), the reason keeps its tail, a
+    body over 4096 bytes becomes FAILED, and every answer, the timer's
+    included, carries the identity the engine published as soon as the
+    properties parsed (the resource's name). An answer that is not delivered
+    is retried in this invocation and then handed over, so the waiting state
+    ends only when CloudFormation has the answer.
+
+Private crhelper state touched: ``_send_response`` (set by ``_polling_init``,
+as crhelper's own does) and ``_response_url`` (read by ``_send``, as
+crhelper's own does). ``tests/lambda/adapter`` fingerprints the source of
+every crhelper member this module overrides or relies on (:data:`RELIED_ON`).
+
+Nothing here imports aws_cdk.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import os
+import random
+import ssl
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from typing import Any
+
+import _wire
+import aws_calls
+import clients
+import engine
+import properties
+from crhelper.resource_helper import FAILED, SUCCESS, CfnResource
+
+logger = logging.getLogger(__name__)
+
+MAX_RESPONSE_BYTES = 4096
+# Worst case for a dead URL: 4 attempts x 4 s + 1 + 2 + 4 s of backoff = 23 s.
+SEND_ATTEMPTS = 4
+SEND_TIMEOUT_SECONDS = 4.0
+SEND_BACKOFF_CAP_SECONDS = 4.0
+SEND_WORST_CASE_SECONDS = SEND_ATTEMPTS * SEND_TIMEOUT_SECONDS + sum(
+    min(2.0 ** (attempt - 1), SEND_BACKOFF_CAP_SECONDS) for attempt in range(1, SEND_ATTEMPTS)
+)
+# Between rounds of delivering an answer that did not get through.
+RESEND_PAUSE_SECONDS = 10.0
+# crhelper members this adapter overrides or relies on (fingerprinted by a test).
+OVERRIDES = ("_polling_init", "_send")
+RELIED_ON = (
+    "__init__",
+    "__call__",
+    "_crhelper_init",
+    "_cfn_response",
+    "_get_func",
+    "_poll_enabled",
+    "_set_timeout",
+    "_timeout",
+    "_wait_for_cwlogs",
+    "generate_physical_id",
+    "create",
+    "update",
+    "delete",
+    "poll_create",
+    "poll_update",
+    "poll_delete",
+    *OVERRIDES,
+)
+
+
+class Clock:
+    """Wall-clock time and sleep; tests and the benchmark swap in a simulated one."""
+
+    def now(self) -> float:
+        return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(max(seconds, 0.0))
+
+
+clock: Any = Clock()
+
+
+def set_clock(new_clock: Any) -> Any:
+    """Replace the clock every handler uses; returns the previous one."""
+    global clock
+    previous, clock = clock, new_clock
+    return previous
+
+
+def send_response(url: str, body: dict[str, Any]) -> bool:
+    """PUT the response to CloudFormation's pre-signed URL a bounded number of
+    times. Returns whether it was delivered; never raises."""
+    payload = json.dumps(body).encode("utf-8")
+    parts = urllib.parse.urlsplit(url)
+    path = urllib.parse.urlunsplit(("", "", parts.path, parts.query, ""))
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    for attempt in range(1, SEND_ATTEMPTS + 1):
+        try:
+            connection = http.client.HTTPSConnection(parts.netloc, context=context, timeout=SEND_TIMEOUT_SECONDS)
+            connection.request(
+                "PUT", path, body=payload, headers={"content-type": "", "content-length": str(len(payload))}
+            )
+            status = connection.getresponse().status
+            connection.close()
+            if status < 500:
+                logger.info("CloudFormation answered HTTP %s", status)
+                return True
+            logger.warning("CloudFormation answered HTTP %s (attempt %d)", status, attempt)
+        except (OSError, http.client.HTTPException) as error:
+            logger.warning("sending the response failed (attempt %d): %s", attempt, error)
+        if attempt < SEND_ATTEMPTS:
+            clock.sleep(min(2.0 ** (attempt - 1), SEND_BACKOFF_CAP_SECONDS))
+    logger.error("gave up sending the response after %d attempts", SEND_ATTEMPTS)
+    return False
+
+
+def _environment_number(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, "") or default)
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+class Adapter(CfnResource):
+    """One resource kind's handler: crhelper's lifecycle, the engine's decisions."""
+
+    # crhelper's own state that the two overrides use, as its own versions do (its stubs leave it out).
+    _response_url: str
+    _send_response: bool
+
+    def __init__(self, kind: engine.Kind, aws: clients.Clients, rng: random.Random | None = None) -> None:
+        super().__init__(json_logging=False, log_level="INFO", boto_level="ERROR", sleep_on_delete=0)
+        self.kind = kind
+        self.aws = aws
+        self.rng = rng or random.Random()
+        self._event_in: dict[str, Any] = {}
+        self._context_in: Any = None
+        self._outcome: engine.Outcome | None = None
+        self._identity = ""
+        self._invocation_end = 0.0
+        self._lock = threading.Lock()
+        for register in (self.create, self.update, self.delete, self.poll_create, self.poll_update, self.poll_delete):
+            register(self._run)
+
+    # -- the Lambda entry point --------------------------------------------------------
+    def handle(self, event: dict[str, Any], context: Any) -> None:
+        """Run one invocation (crhelper mutates nothing here; it gets the event as is)."""
+        self._event_in = event
+        self._context_in = context
+        self._outcome = None
+        self._invocation_end = clock.now() + context.get_remaining_time_in_millis() / 1000.0
+        # Until the engine names the resource, the timer answers with the id CloudFormation gave.
+        self._identity = str(event.get("PhysicalResourceId") or "")
+        self(event, context)
+
+    def _set_identity(self, physical_id: str) -> None:
+        with self._lock:
+            self._identity = physical_id
+
+    def environment(self, context: Any) -> engine.Env:
+        """What the engine gets for this invocation."""
+        kind = self.kind
+        budget = _environment_number(_wire.ENV_DESCRIBE_BUDGET, _wire.DEFAULT_DESCRIBE_BUDGET)
+        resources = int(_environment_number(_wire.ENV_RESOURCE_COUNT, 1.0))
+        return engine.Env(
+            sagemaker=self.aws.sagemaker,
+            cloudformation=self.aws.cloudformation if self.aws.has("cloudformation") else None,
+            clock=clock,
+            stack_id=os.environ.get(_wire.ENV_STACK_ID, ""),
+            invocation_end=self._invocation_end,
+            describe_interval=engine.describe_interval(kind.min_describe_interval, resources, budget),
+            validate=clients.request_problems,
+            rng=self.rng,
+            extra={"s3": self.aws.s3} if self.aws.has("s3") else {},
+        )
+
+    # -- registered with crhelper's decorators ------------------------------------------------
+    def _run(self, event: Any, context: Any) -> str:
+        """Every request type and every continuation: the engine decides."""
+        outcome = engine.handle(self.kind, self.environment(context), event, on_identity=self._set_identity)
+        self._outcome = outcome
+        if isinstance(outcome, engine.Answer):
+            self.Status = outcome.status
+            self.Reason = outcome.reason
+            self.Data = dict(outcome.data) if outcome.status == SUCCESS else {}
+            if outcome.physical_id:
+                self._set_identity(outcome.physical_id)
+        return self._identity
+
+    # -- override 1: the waiting mechanism --------------------------------------------------
+    def _polling_init(self, event: dict[str, Any]) -> None:
+        outcome = self._outcome
+        if isinstance(outcome, engine.HandOver):
+            try:
+                self.hand_over(outcome.state)
+                self._send_response = False
+                return
+            except Exception as error:
+                logger.exception("could not hand over")
+                self.Status = FAILED
+                self.Reason = f"could not hand over to the next invocation ({aws_calls.describe_error(error)})"
+                self.Data = {}
+        self._send_response = True
+
+    def hand_over(self, state: dict[str, Any]) -> None:
+        """Invoke this very function (from the context, never from the event)
+        asynchronously with the continuation."""
+        event = {
+            k: v
+            for k, v in self._event_in.items()
+            if k not in ("ResourceProperties", "OldResourceProperties", _wire.CONTINUATION_KEY)
+        }
+        event[_wire.CRHELPER_POLL_KEY] = True
+        event[_wire.CONTINUATION_KEY] = state
+        payload = json.dumps(event)
+        if len(payload.encode("utf-8")) > _wire.MAX_CONTINUATION_BYTES:
+            raise ValueError(f"the continuation would be {len(payload)} bytes (at most {_wire.MAX_CONTINUATION_BYTES})")
+        function_arn = str(self._context_in.invoked_function_arn)
+        until = self._invocation_end - SEND_WORST_CASE_SECONDS
+        aws_calls.call_with_retry(
+            lambda: self.aws.lambda_.invoke(FunctionName=function_arn, InvocationType="Event", Payload=payload),
+            what="handing over (Invoke)",
+            clock=clock,
+            until=until,
+            rng=self.rng,
+        )
+        logger.info("handed over %s (%s)", state.get("Name"), state.get("Phase"))
+
+    # -- override 2: the answer -----------------------------------------------------------------
+    def _send(self, status: str | None = None, reason: str = "", send_response: Any = None) -> None:
+        body = self.response_body(status, reason)
+        delivered = _deliver(self._response_url, body)
+        while (
+            not delivered
+            and self._time_left() > RESEND_PAUSE_SECONDS + SEND_WORST_CASE_SECONDS + engine.CALL_WORST_SECONDS
+        ):
+            clock.sleep(RESEND_PAUSE_SECONDS)
+            delivered = _deliver(self._response_url, body)
+        if delivered or self._time_left() < engine.CALL_WORST_SECONDS + 1.0 or not self._context_in:
+            return
+        deadline = self._answer_deadline()
+        if clock.now() >= deadline:
+            logger.error("the answer was not delivered before CloudFormation's deadline")
+            return
+        try:
+            self.hand_over({"Phase": engine.PHASE_ANSWER, "Answer": body, "Deadline": deadline})
+        except Exception:
+            logger.exception("could not hand over the undelivered answer")
+
+    def response_body(self, status: str | None, reason: str) -> dict[str, Any]:
+        with self._lock:
+            identity = self._identity
+        body: dict[str, Any] = {
+            "Status": status or self.Status or SUCCESS,
+            "PhysicalResourceId": str(identity or self.PhysicalResourceId or ""),
+            "StackId": self.StackId,
+            "RequestId": self.RequestId,
+            "LogicalResourceId": self.LogicalResourceId,
+            "Reason": str(reason if status else self.Reason),
+            "Data": {},
+            "NoEcho": self.NoEcho,
+        }
+        if not body["PhysicalResourceId"]:
+            body["PhysicalResourceId"] = self.generate_physical_id(self._event_in)
+        if body["Status"] == SUCCESS:
+            body["Data"] = dict(self.Data or {})
+        elif not body["Reason"]:
+            body["Reason"] = "failed without a reason; see the handler's log"
+        body["Reason"] = engine.fit_reason(body["Reason"])
+        size = len(json.dumps(body).encode("utf-8"))
+        if size > MAX_RESPONSE_BYTES:
+            body.update(
+                Status=FAILED,
+                Data={},
+                Reason=engine.fit_reason(
+                    f"the response would be {size} bytes; CloudFormation accepts {MAX_RESPONSE_BYTES}"
+                ),
+            )
+        return body
+
+    def _time_left(self) -> float:
+        return self._invocation_end - float(clock.now())
+
+    def _answer_deadline(self) -> float:
+        continuation = self._event_in.get(_wire.CONTINUATION_KEY)
+        if isinstance(continuation, dict) and isinstance(continuation.get("Deadline"), (int, float)):
+            return float(continuation["Deadline"])
+        timeout = properties.lenient_service_timeout(
+            self._event_in.get("ResourceProperties"), self.kind.default_service_timeout
+        )
+        return float(clock.now()) + timeout - 60.0
+
+
+def _deliver(url: str, body: dict[str, Any]) -> bool:
+    logger.info("answering %s for %s", body["Status"], body["PhysicalResourceId"])
+    # A module global, looked up at call time: tests and the benchmark can replace it.
+    return bool(send_response(url, body))
+
+
+def lambda_handler(kind: engine.Kind, make_clients: Callable[[], clients.Clients]) -> Callable[[Any, Any], None]:
+    """The function Lambda calls. The adapter (and crhelper's own clients) is made
+    on the first invocation, not at import."""
+    made: list[Adapter] = []
+
+    def handler(event: Any, context: Any) -> None:
+        if not made:
+            made.append(Adapter(kind, make_clients()))
+        made[0].handle(event, context)
+
+    return handler

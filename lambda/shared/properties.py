@@ -1,0 +1,167 @@
+"""Reading a resource's properties: strictly for the version being made,
+leniently for a version that is only being left.
+
+CloudFormation sends every property as a string. :func:`parse` turns them
+back into API types and checks everything the handler reads, and the
+request against the service model, collecting every problem: each names
+the property and what is wrong with it. A rollback reads the version it
+leaves (``OldResourceProperties``) only through the ``lenient_*`` readers,
+which never fail: a bad old version must not fail the rollback.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import _wire
+
+# validate(operation, params) -> problems, from the service model (see clients.request_problems).
+Validator = Callable[[str, dict[str, Any]], list[str]]
+
+
+class PropertyProblems(Exception):
+    """The properties do not describe a resource that can be made."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class Desired:
+    """A resource as its properties ask for it."""
+
+    name: str
+    request: dict[str, Any]  # the Create* arguments, without Tags
+    tags: list[dict[str, str]]  # the user's tags (ownership tags are added at create)
+    service_timeout: int
+    explicit_name: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _check_tags(value: Any, problems: list[str]) -> list[dict[str, str]]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        problems.append(f"{_wire.TAGS} must be a list of {{Key, Value}} objects (got {_shown(value)})")
+        return []
+    tags: list[dict[str, str]] = []
+    for index, tag in enumerate(value):
+        where = f"{_wire.TAGS}[{index}]"
+        if not isinstance(tag, dict):
+            problems.append(f"{where} must be an object with Key and Value (got {_shown(tag)})")
+            continue
+        key, tag_value = tag.get("Key"), tag.get("Value")
+        if not isinstance(key, str) or not key:
+            problems.append(f"{where}.Key must be a non-empty string (got {_shown(key)})")
+            continue
+        if not isinstance(tag_value, str):
+            problems.append(f"{where}.Value must be a string (tag {key!r} got {_shown(tag_value)})")
+            continue
+        if key.startswith(_wire.TAG_PREFIX):
+            problems.append(
+                f"{where}.Key {key!r} uses the prefix {_wire.TAG_PREFIX!r}, which is reserved for the "
+                "handler's ownership tags"
+            )
+            continue
+        tags.append({"Key": key, "Value": tag_value})
+    if len(value) > _wire.MAX_USER_TAGS:
+        problems.append(
+            f"{_wire.TAGS} has {len(value)} tags; at most {_wire.MAX_USER_TAGS} are allowed "
+            f"(SageMaker allows {_wire.MAX_TAGS_PER_RESOURCE}, and the handler adds {len(_wire.OWNER_TAG_KEYS)})"
+        )
+    return tags
+
+
+def parse(
+    resource_properties: Any,
+    *,
+    name_property: str,
+    name_pattern: re.Pattern[str],
+    operation: str,
+    default_service_timeout: int,
+    validate: Validator | None = None,
+    extra_checks: Callable[[Desired], list[str]] | None = None,
+) -> Desired:
+    """The resource the properties ask for, or :class:`PropertyProblems` listing every problem."""
+    if not isinstance(resource_properties, dict):
+        raise PropertyProblems([f"ResourceProperties must be an object (got {_shown(resource_properties)})"])
+    problems: list[str] = []
+    props = _wire.parse_properties(resource_properties, problems)
+    options = props.pop(_wire.OPTIONS, None)
+    if options is None:
+        options = {}
+    elif not isinstance(options, dict):
+        problems.append(f"{_wire.OPTIONS} must be an object (got {_shown(options)})")
+        options = {}
+    service_timeout = props.pop(_wire.SERVICE_TIMEOUT, default_service_timeout)
+    if not isinstance(service_timeout, int) or not 1 <= service_timeout <= _wire.SERVICE_TIMEOUT_MAX_SECONDS:
+        if isinstance(service_timeout, int):
+            problems.append(
+                f"{_wire.SERVICE_TIMEOUT} must be between 1 and {_wire.SERVICE_TIMEOUT_MAX_SECONDS} seconds "
+                f"(got {service_timeout})"
+            )
+        service_timeout = default_service_timeout
+    name = props.get(name_property)
+    if not isinstance(name, str):
+        problems.append(f"{name_property} is required and must be a string (got {_shown(name)})")
+        name = ""
+    elif not name_pattern.match(name):
+        problems.append(f"{name_property} {name!r} does not match {name_pattern.pattern}")
+    tags = _check_tags(props.pop(_wire.TAGS, None), problems)
+    explicit = options.get(_wire.OPT_EXPLICIT_NAME, False)
+    desired = Desired(
+        name=name,
+        request=props,
+        tags=tags,
+        service_timeout=service_timeout,
+        explicit_name=explicit is True,
+        options=options,
+    )
+    if validate is not None and not problems:
+        # The whole request as it will be sent, ownership tags included.
+        owner = [{"Key": key, "Value": "x"} for key in _wire.OWNER_TAG_KEYS]
+        problems.extend(validate(operation, {**props, _wire.TAGS: tags + owner}))
+    if extra_checks is not None and not problems:
+        problems.extend(extra_checks(desired))
+    if problems:
+        raise PropertyProblems(problems)
+    return desired
+
+
+# --- lenient readers: for a version that is being left or deleted ---------------
+def lenient_name(resource_properties: Any, name_property: str, name_pattern: re.Pattern[str]) -> str | None:
+    """The resource name, if the properties carry a valid one."""
+    if not isinstance(resource_properties, dict):
+        return None
+    name = resource_properties.get(name_property)
+    return name if isinstance(name, str) and name_pattern.match(name) else None
+
+
+def lenient_service_timeout(resource_properties: Any, default: int) -> int:
+    if not isinstance(resource_properties, dict):
+        return default
+    try:
+        value = int(resource_properties.get(_wire.SERVICE_TIMEOUT, default))
+    except (TypeError, ValueError):
+        return default
+    return value if 1 <= value <= _wire.SERVICE_TIMEOUT_MAX_SECONDS else default
+
+
+def lenient_tag_keys(resource_properties: Any) -> list[str]:
+    """The keys of the user tags a version had (tags without a valid value included)."""
+    if not isinstance(resource_properties, dict):
+        return []
+    tags = resource_properties.get(_wire.TAGS)
+    if not isinstance(tags, list):
+        return []
+    keys = [tag.get("Key") for tag in tags if isinstance(tag, dict)]
+    return [key for key in keys if isinstance(key, str) and key and not key.startswith(_wire.TAG_PREFIX)]
