@@ -34,7 +34,7 @@ class LambdaTimedOut(BaseException):
 class Invocation:
     """One Lambda invocation: ``body`` runs in its own thread."""
 
-    body: Callable[["Invocation"], None]
+    body: Callable[[Invocation], None]
     start: float
     timeout: float
     label: str = ""
