@@ -175,6 +175,7 @@ class Adapter(CfnResource):
         self._context_in: Any = None
         self._outcome: engine.Outcome | None = None
         self._identity = ""
+        self._invocation_start = 0.0
         self._invocation_end = 0.0
         self._lock = threading.Lock()
         for register in (self.create, self.update, self.delete, self.poll_create, self.poll_update, self.poll_delete):
@@ -186,7 +187,8 @@ class Adapter(CfnResource):
         self._event_in = event
         self._context_in = context
         self._outcome = None
-        self._invocation_end = clock.now() + context.get_remaining_time_in_millis() / 1000.0
+        self._invocation_start = float(clock.now())
+        self._invocation_end = self._invocation_start + context.get_remaining_time_in_millis() / 1000.0
         # Until the engine names the resource, the timer answers with the id CloudFormation gave.
         self._identity = str(event.get("PhysicalResourceId") or "")
         self(event, context)
@@ -268,21 +270,19 @@ class Adapter(CfnResource):
     def _send(self, status: str | None = None, reason: str = "", send_response: Any = None) -> None:
         body = self.response_body(status, reason)
         delivered = _deliver(self._response_url, body)
-        while (
-            not delivered
-            and self._time_left() > RESEND_PAUSE_SECONDS + SEND_WORST_CASE_SECONDS + engine.CALL_WORST_SECONDS
-        ):
+        deadline = self._answer_deadline()
+        room = RESEND_PAUSE_SECONDS + SEND_WORST_CASE_SECONDS + engine.CALL_WORST_SECONDS
+        while not delivered and self._time_left() > room and float(clock.now()) + RESEND_PAUSE_SECONDS < deadline:
             clock.sleep(RESEND_PAUSE_SECONDS)
             delivered = _deliver(self._response_url, body)
         if delivered or self._time_left() < engine.CALL_WORST_SECONDS + 1.0 or not self._context_in:
             return
-        deadline = self._answer_deadline()
-        if clock.now() >= deadline:
+        if float(clock.now()) + RESEND_PAUSE_SECONDS >= deadline:
             logger.error("the answer was not delivered before CloudFormation's deadline")
             return
         try:
             self.hand_over({"Phase": engine.PHASE_ANSWER, "Answer": body, "Deadline": deadline})
-        except Exception:
+        except Exception:  # noqa: BLE001 - nothing more can be done in this invocation
             logger.exception("could not hand over the undelivered answer")
 
     def response_body(self, status: str | None, reason: str) -> dict[str, Any]:
@@ -326,7 +326,7 @@ class Adapter(CfnResource):
         timeout = properties.lenient_service_timeout(
             self._event_in.get("ResourceProperties"), self.kind.default_service_timeout
         )
-        return float(clock.now()) + timeout - 60.0
+        return self._invocation_start + timeout
 
 
 def _deliver(url: str, body: dict[str, Any]) -> bool:

@@ -271,7 +271,8 @@ class Run:
         self.request_type = str(event.get("RequestType", ""))
         self.physical_id = str(event.get("PhysicalResourceId", "") or "")
         self.deadline = deadline
-        self.work_until = min(deadline, env.invocation_end - INVOCATION_MARGIN_SECONDS)
+        self.invocation_until = env.invocation_end - INVOCATION_MARGIN_SECONDS
+        self.work_until = min(deadline, self.invocation_until)
         self.interval = env.describe_interval
         self._owned: dict[str, bool] = {}
         self.on_identity: Callable[[str], None] = lambda _name: None
@@ -306,8 +307,17 @@ class Run:
         self.clock.sleep(seconds)
         return seconds
 
-    def next_pause_fits(self) -> bool:
-        return self.now() + self.interval * (1.0 + DESCRIBE_JITTER) < self.work_until
+    def pause_or_stop(self) -> bool:
+        """Pause before the next describe; False when this invocation must hand
+        over instead. When the deadline comes before the invocation's end, wait
+        for it here rather than handing over again and again."""
+        if self.now() + self.interval * (1.0 + DESCRIBE_JITTER) < self.work_until:
+            self.pause()
+            return True
+        if self.deadline <= self.invocation_until and self.now() < self.deadline:
+            self.clock.sleep(self.deadline - self.now())
+            return True
+        return False
 
     # -- SageMaker -----------------------------------------------------------------------
     def sagemaker(self, method: str, **kwargs: Any) -> Any:
@@ -440,15 +450,21 @@ def state(phase: str, run: Run, name: str, **extra: Any) -> dict[str, Any]:
 
 
 # --- waiting ---------------------------------------------------------------------------------
-def wait(run: Run, name: str, extra: dict[str, str], created: bool) -> Outcome:
+def wait(run: Run, name: str, extra: dict[str, str], created: bool, check_owner: bool = False) -> Outcome:
     """Describe until the resource reaches a final status; hand over when this
-    invocation runs out; at the deadline stop it and answer FAILED."""
+    invocation runs out; at the deadline stop it and answer FAILED. A
+    continuation (``check_owner``) first makes sure the resource is this one's:
+    its event could have been crafted."""
     kind = run.kind
     next_check = run.now() + WANTED_CHECK_SECONDS
     carry = {"Extra": extra, "Created": created}
     while True:
         try:
             described = run.describe(name)
+            if described is not None and check_owner:
+                if not run.owns(name, described):
+                    return Answer(FAILED, run.physical_id, run.not_ours(name, described))
+                check_owner = False
         except OutOfTime:
             if run.now() >= run.deadline:
                 return at_deadline(run, name, "unknown")
@@ -466,9 +482,8 @@ def wait(run: Run, name: str, extra: dict[str, str], created: bool) -> Outcome:
             next_check = run.now() + WANTED_CHECK_SECONDS
             if not run.still_wanted():
                 return cancelled(run, name, created)
-        if not run.next_pause_fits():
+        if not run.pause_or_stop():
             return HandOver(state(PHASE_WAIT, run, name, **carry))
-        run.pause()
 
 
 def at_deadline(run: Run, name: str, status: str, described: dict[str, Any] | None = None) -> Answer:
@@ -514,17 +529,22 @@ def cancelled(run: Run, name: str, created: bool) -> Outcome:
 
 
 # --- removing --------------------------------------------------------------------------------
-def remove(run: Run, name: str, final: dict[str, str] | None = None) -> Outcome:
+def remove(run: Run, name: str, final: dict[str, str] | None = None, sent: dict[str, bool] | None = None) -> Outcome:
     """Stop the resource if it runs, wait until it can be deleted, delete it and
     wait until it is gone; then answer ``final`` (SUCCESS by default). Only a
-    resource this stack's resource created is touched."""
+    resource this stack's resource created is touched. ``sent`` records the
+    Stop and Delete calls already accepted, across hand-overs."""
     kind = run.kind
     statuses = kind.statuses
-    stop_sent = False
-    delete_sent = False
+    sent = {"Stop": False, "Delete": False, **(sent or {})}
     answer = Answer(
         str((final or {}).get("Status", SUCCESS)), run.physical_id or name, str((final or {}).get("Reason", ""))
     )
+    status = "unknown"
+
+    def handing_over() -> HandOver:
+        return HandOver(state(PHASE_REMOVE, run, name, Final=final or {}, Sent=sent))
+
     while True:
         try:
             described = run.describe(name)
@@ -535,25 +555,21 @@ def remove(run: Run, name: str, final: dict[str, str] | None = None) -> Outcome:
                 return answer
             status = run.status_of(described)
             if status in statuses.waiting and kind.stop_method is not None:
-                if not stop_sent:
-                    stop_sent = _tolerant(run, kind.stop_method, name)
-            elif status not in statuses.stopping and status not in statuses.deleting and not delete_sent:
-                delete_sent = _tolerant(run, kind.delete_method, name)
+                if not sent["Stop"]:
+                    sent["Stop"] = _tolerant(run, kind.stop_method, name)
+            elif status not in statuses.stopping and status not in statuses.deleting and not sent["Delete"]:
+                sent["Delete"] = _tolerant(run, kind.delete_method, name)
         except OutOfTime:
-            if run.now() >= run.deadline:
-                return Answer(
-                    FAILED, answer.physical_id, f"The {kind.noun} {name} could not be removed before the deadline"
-                )
-            return HandOver(state(PHASE_REMOVE, run, name, Final=final or {}))
+            if run.now() < run.deadline:
+                return handing_over()
         if run.now() >= run.deadline:
             return Answer(
                 FAILED,
                 answer.physical_id,
                 f"The {kind.noun} {name} was still {status} at the deadline; deploy again to remove it",
             )
-        if not run.next_pause_fits():
-            return HandOver(state(PHASE_REMOVE, run, name, Final=final or {}))
-        run.pause()
+        if not run.pause_or_stop():
+            return handing_over()
 
 
 def _tolerant(run: Run, method: str, name: str) -> bool:
@@ -817,14 +833,17 @@ def resume(run: Run, continuation: dict[str, Any]) -> Outcome:
         run.identify(name)
     if phase == PHASE_REMOVE:
         final = continuation.get("Final") or None
-        return remove(run, name, dict(final) if isinstance(final, dict) else None)
+        sent = continuation.get("Sent") or {}
+        return remove(
+            run,
+            name,
+            dict(final) if isinstance(final, dict) else None,
+            {str(k): v is True for k, v in sent.items()} if isinstance(sent, dict) else None,
+        )
     if phase == PHASE_WAIT:
         created = continuation.get("Created") is True
-        described = run.describe(name)
-        if described is not None and not run.owns(name, described):
-            return Answer(FAILED, run.physical_id, run.not_ours(name, described))
         if not run.still_wanted():
             return cancelled(run, name, created)
         extra = {str(k): str(v) for k, v in (continuation.get("Extra") or {}).items()}
-        return wait(run, name, extra, created)
+        return wait(run, name, extra, created, check_owner=True)
     return Answer(FAILED, run.physical_id, f"Unknown continuation phase {phase!r}")

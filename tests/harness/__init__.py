@@ -380,8 +380,9 @@ class Lifecycle:
         self.clients.lambda_ = self.lambda_
         if self.clients.has("s3"):
             self.clients.s3 = self.s3
-        if hasattr(self.sagemaker, "clock"):
-            self.sagemaker.clock = self.world
+        for fake in (self.sagemaker, self.s3):
+            if hasattr(fake, "clock"):
+                fake.clock = self.world
         self.lambda_.on_invoke = self._handed_over
         self._requests: dict[str, tuple[str, str]] = {}  # path -> (RequestType, logical id)
         self._answered: set[str] = set()
@@ -420,12 +421,12 @@ class Lifecycle:
         """Queue an invocation with ``event`` (a deep copy: crhelper mutates events)."""
         is_continuation = _wire.CONTINUATION_KEY in event
         path = url_path(event["ResponseURL"])
-        if not is_continuation and path not in self._requests:
-            self._requests[path] = (event["RequestType"], event["LogicalResourceId"])
-            self.cloudformation.requested(event["RequestType"], event["LogicalResourceId"])
         payload = copy.deepcopy(event)
 
         def body(invocation: Invocation) -> None:
+            if not is_continuation and path not in self._requests:  # CloudFormation marks the request as it sends it
+                self._requests[path] = (payload["RequestType"], payload["LogicalResourceId"])
+                self.cloudformation.requested(payload["RequestType"], payload["LogicalResourceId"])
             self.invocations.append((payload["RequestType"], is_continuation))
             adapter = self._adapter()
             invocation.on_timer = adapter._timeout  # crhelper's timer path, as its threading.Timer would run it

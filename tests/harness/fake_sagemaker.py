@@ -113,6 +113,7 @@ class _Job:
     script: Script
     tags: dict[str, str] = field(default_factory=dict)
     stopped_at: float | None = None
+    deleted_at: float | None = None
 
 
 class FakeSageMaker(StrictFake):
@@ -120,10 +121,13 @@ class FakeSageMaker(StrictFake):
 
     STOP_SECONDS = 20.0
     DELETE_FLOW_SECONDS = 3.0
+    # How long a deleted compilation job stays describable (SageMaker is eventually consistent).
+    delete_linger_seconds = 0.0
 
     def __init__(self, clock: World | None = None) -> None:
         self.clock: World = clock or World()
-        self.latency: dict[str, float] = {}
+        # seconds per call, or a function of the time of the call
+        self.latency: dict[str, Any] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.jobs: dict[str, _Job] = {}
         self.flows: dict[str, _Job] = {}
@@ -144,6 +148,8 @@ class FakeSageMaker(StrictFake):
         self.calls.append((operation, params))
         validate_request(api_name, params)
         delay = self.latency.get(operation, 0.0)
+        if callable(delay):
+            delay = delay(self.clock.now())
         if delay > READ_TIMEOUT_SECONDS:
             self.clock.sleep(TOTAL_MAX_ATTEMPTS * READ_TIMEOUT_SECONDS + 0.5)
             raise ReadTimeoutError(endpoint_url=f"https://api.sagemaker.{REGION}.amazonaws.com/")
@@ -184,6 +190,13 @@ class FakeSageMaker(StrictFake):
         self._call("describe_compilation_job", "DescribeCompilationJob", params)
         name = params["CompilationJobName"]
         job = self.jobs.get(name)
+        if (
+            job is not None
+            and job.deleted_at is not None
+            and self.clock.now() - job.deleted_at >= self.delete_linger_seconds
+        ):
+            del self.jobs[name]
+            job = None
         if job is None:
             raise client_error("ResourceNotFound", f"Could not find compilation job {name}")
         status = self._job_status(job)
@@ -230,7 +243,10 @@ class FakeSageMaker(StrictFake):
             raise client_error("ResourceNotFound", "no such job")
         if self._job_status(job) not in ("COMPLETED", "FAILED", "STOPPED"):
             raise client_error("ValidationException", f"job is {self._job_status(job)}; cannot delete")
-        del self.jobs[name]
+        if self.delete_linger_seconds > 0:
+            job.deleted_at = job.deleted_at or self.clock.now()
+        else:
+            del self.jobs[name]
         return {}
 
     # --- tags -------------------------------------------------------------------
@@ -320,12 +336,16 @@ class FakeSageMaker(StrictFake):
 
 
 class FakeS3(StrictFake):
-    """The copy the handler makes of a model asset."""
+    """The copy the handler makes of a model asset; ``copy_seconds`` of simulated time each."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: World | None = None) -> None:
         self.objects: dict[tuple[str, str], dict[str, Any]] = {}
         self.copies: list[dict[str, Any]] = []
+        self.clock: World = clock or World()
+        self.copy_seconds = 0.0
 
     def copy(self, source: dict[str, str], bucket: str, key: str, ExtraArgs: Any = None) -> None:
+        if self.copy_seconds:
+            self.clock.sleep(self.copy_seconds)
         self.copies.append({"source": source, "bucket": bucket, "key": key, "extra": ExtraArgs})
         self.objects[(bucket, key)] = {"from": source}

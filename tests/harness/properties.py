@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 JOB_NAME = "teststack--compile-0123456789"
@@ -38,3 +39,43 @@ def api_request(props: dict[str, Any], s3_uri: str | None = None) -> dict[str, A
     if s3_uri:
         request["InputConfig"]["S3Uri"] = s3_uri
     return request
+
+
+FLOW_NAME = "teststack--formreview-0123456789"
+FLOW_ROLE = "arn:aws:iam::123456789012:role/a2i-flow-role"
+FLOW_CONDITIONS = {
+    "Conditions": [
+        {
+            "Or": [
+                {"ConditionType": "MissingImportantFormKey", "ConditionParameters": {"ImportantFormKey": "Date"}},
+                {"ConditionType": "Sampling", "ConditionParameters": {"RandomSamplingPercentage": 5}},
+            ]
+        }
+    ]
+}
+
+
+def flow_definition_properties(name: str = FLOW_NAME, **overrides: Any) -> dict[str, Any]:
+    """A Custom::SageMakerFlowDefinition's properties (a Textract forms review)."""
+    props: dict[str, Any] = {
+        "FlowDefinitionName": name,
+        "HumanLoopRequestSource": {"AwsManagedHumanLoopRequestSource": "AWS/Textract/AnalyzeDocument/Forms/V1"},
+        "HumanLoopActivationConfig": {
+            "HumanLoopActivationConditionsConfig": {
+                "HumanLoopActivationConditions": json.dumps(FLOW_CONDITIONS, separators=(",", ":"))
+            }
+        },
+        "HumanLoopConfig": {
+            "WorkteamArn": "arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/reviewers",
+            "HumanTaskUiArn": "arn:aws:sagemaker:us-east-1:123456789012:human-task-ui/forms-ui",
+            "TaskTitle": "Review the extracted form fields",
+            "TaskDescription": "Check each key/value pair against the document",
+            "TaskCount": 1,
+            "TaskTimeLimitInSeconds": 1800,
+        },
+        "OutputConfig": {"S3OutputPath": "s3://out/reviews/"},
+        "RoleArn": FLOW_ROLE,
+        "ServiceTimeout": 600,
+    }
+    props.update(overrides)
+    return props
