@@ -282,7 +282,7 @@ class Adapter(CfnResource):
             return
         try:
             self.hand_over({"Phase": engine.PHASE_ANSWER, "Answer": body, "Deadline": deadline})
-        except Exception:  # noqa: BLE001 - nothing more can be done in this invocation
+        except Exception:
             logger.exception("could not hand over the undelivered answer")
 
     def response_body(self, status: str | None, reason: str) -> dict[str, Any]:

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.harness.fake_sagemaker import FakeSageMaker, Script, client_error
 from tests.harness.existing import job_made_by_handler
+from tests.harness.fake_sagemaker import FakeSageMaker, Script, client_error
 from tests.harness.properties import JOB_NAME
 from tests.harness.properties import compilation_job_properties as props
 
