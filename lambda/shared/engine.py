@@ -467,7 +467,7 @@ def wait(run: Run, name: str, extra: dict[str, str], created: bool, check_owner:
                 check_owner = False
         except OutOfTime:
             if run.now() >= run.deadline:
-                return at_deadline(run, name, "unknown")
+                return at_deadline(run, name, "unknown", extra=extra)
             return HandOver(state(PHASE_WAIT, run, name, **carry))
         if described is None:
             raise Failure(f"The {kind.noun} {name} disappeared while being waited for (deleted outside this stack?)")
@@ -477,7 +477,7 @@ def wait(run: Run, name: str, extra: dict[str, str], created: bool, check_owner:
         if status in kind.statuses.failed or status in kind.statuses.stopping or status in kind.statuses.deleting:
             raise Failure(kind.failure_reason(name, described))
         if run.now() >= run.deadline:
-            return at_deadline(run, name, status, described)
+            return at_deadline(run, name, status, described, extra)
         if run.now() >= next_check:
             next_check = run.now() + WANTED_CHECK_SECONDS
             if not run.still_wanted():
@@ -486,15 +486,23 @@ def wait(run: Run, name: str, extra: dict[str, str], created: bool, check_owner:
             return HandOver(state(PHASE_WAIT, run, name, **carry))
 
 
-def at_deadline(run: Run, name: str, status: str, described: dict[str, Any] | None = None) -> Answer:
-    """Stop what is still running (CloudFormation gives up soon) and say so.
-    At most three single calls (describe when not given, ownership, stop), past the usual bound: each ends within
-    CALL_WORST_SECONDS, and the invocation keeps INVOCATION_MARGIN_SECONDS."""
+def at_deadline(
+    run: Run, name: str, status: str, described: dict[str, Any] | None = None, extra: dict[str, str] | None = None
+) -> Answer:
+    """CloudFormation gives up soon: answer from one last look, and stop what
+    still runs. At most three single calls past the usual bound (describe when
+    not given, ownership, stop): each ends within CALL_WORST_SECONDS, and the
+    invocation keeps INVOCATION_MARGIN_SECONDS."""
     kind = run.kind
-    if kind.stop_method is not None and status in kind.statuses.waiting | {"unknown"}:
-        try:
-            if described is None:
-                described = run.sagemaker(kind.describe_method, **kind.name_kwargs(name))
+    try:
+        if described is None:
+            described = run.sagemaker(kind.describe_method, **kind.name_kwargs(name))
+        status = run.status_of(described)
+        if status in kind.statuses.succeeded:
+            return Answer(SUCCESS, name, data=kind.attributes(described, extra or {}))
+        if status in kind.statuses.failed:
+            return Answer(FAILED, name, kind.failure_reason(name, described))
+        if kind.stop_method is not None and status in kind.statuses.waiting:
             arn = str(described.get(kind.arn_field, ""))
             tags = {t["Key"]: t.get("Value") for t in run.env.sagemaker.list_tags(ResourceArn=arn).get("Tags", [])}
             if (
@@ -502,8 +510,8 @@ def at_deadline(run: Run, name: str, status: str, described: dict[str, Any] | No
                 and tags.get(_wire.OWNER_LOGICAL_ID_TAG) == run.logical_id
             ):
                 run.sagemaker(kind.stop_method, **kind.name_kwargs(name))
-        except Exception as error:  # noqa: BLE001 - the answer matters more; the rollback Delete stops it
-            logger.warning("stopping %s at the deadline: %s", name, error)
+    except Exception as error:  # noqa: BLE001 - the answer matters more; the rollback Delete stops it
+        logger.warning("the last look at %s at the deadline: %s", name, error)
     return Answer(
         FAILED,
         name,

@@ -129,6 +129,7 @@ class FakeSageMaker(StrictFake):
         # seconds per call, or a function of the time of the call
         self.latency: dict[str, Any] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.call_log: list[tuple[str, float]] = []
         self.jobs: dict[str, _Job] = {}
         self.flows: dict[str, _Job] = {}
         self.deleting_flows: dict[str, float] = {}
@@ -146,6 +147,7 @@ class FakeSageMaker(StrictFake):
 
     def _call(self, operation: str, api_name: str, params: dict[str, Any]) -> None:
         self.calls.append((operation, params))
+        self.call_log.append((operation, self.clock.now()))
         validate_request(api_name, params)
         delay = self.latency.get(operation, 0.0)
         if callable(delay):
@@ -161,6 +163,10 @@ class FakeSageMaker(StrictFake):
 
     def called(self, operation: str) -> list[dict[str, Any]]:
         return [params for op, params in self.calls if op == operation]
+
+    def call_times(self, operation: str) -> list[float]:
+        """When each call of ``operation`` was made (simulated time)."""
+        return [at for op, at in self.call_log if op == operation]
 
     def _arn(self, kind: str, name: str) -> str:
         return f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:{kind}/{name.lower()}"

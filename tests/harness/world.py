@@ -57,16 +57,21 @@ class Invocation:
 
 
 class World:
-    """Virtual wall clock plus a scheduler of invocation threads."""
+    """Virtual wall clock plus a scheduler of invocation threads.
+
+    Each invocation thread waits on its own semaphore, and the driving thread
+    on another: handing the baton on wakes exactly one thread.
+    """
 
     def __init__(self, start: float = 1_800_000_000.0) -> None:
         self.t = start
         self.sleeps: list[float] = []
         self.invocations: list[Invocation] = []
-        self._cv = threading.Condition()
+        self._lock = threading.Lock()
         self._ready: list[tuple[float, int, Invocation]] = []
         self._seq = itertools.count()
-        self._current: Invocation | None = None
+        self._baton: dict[int, threading.Semaphore] = {}  # id(invocation) -> its semaphore
+        self._driver = threading.Semaphore(0)
         self._by_thread: dict[int, Invocation] = {}
 
     # -- the clock handlers see ---------------------------------------------------------
@@ -104,27 +109,26 @@ class World:
 
     # -- scheduling --------------------------------------------------------------------------
     def _park(self, invocation: Invocation, wake: float) -> None:
-        with self._cv:
+        with self._lock:
             heapq.heappush(self._ready, (wake, next(self._seq), invocation))
-            self._current = None
-            self._cv.notify_all()
-            self._cv.wait_for(lambda: self._current is invocation)
+        self._driver.release()
+        self._baton[id(invocation)].acquire()
 
     def spawn(self, invocation: Invocation) -> Invocation:
         """Start ``invocation`` at its ``start`` time (it runs once :meth:`run` reaches it)."""
         self.invocations.append(invocation)
+        self._baton[id(invocation)] = threading.Semaphore(0)
         thread = threading.Thread(target=self._main, args=(invocation,), daemon=True, name=invocation.label)
         invocation.thread = thread
-        with self._cv:
+        with self._lock:
             heapq.heappush(self._ready, (invocation.start, next(self._seq), invocation))
         thread.start()
         return invocation
 
     def _main(self, invocation: Invocation) -> None:
-        with self._cv:
-            self._by_thread[threading.get_ident()] = invocation
-            self._cv.wait_for(lambda: self._current is invocation)
-            invocation.started = True
+        self._baton[id(invocation)].acquire()
+        self._by_thread[threading.get_ident()] = invocation
+        invocation.started = True
         try:
             invocation.body(invocation)
         except LambdaTimedOut:
@@ -132,25 +136,24 @@ class World:
         except BaseException as error:  # noqa: BLE001 - reported to the test by run()
             invocation.error = error
         finally:
-            with self._cv:
-                invocation.done = True
-                invocation.ended_at = self.t
-                self._by_thread.pop(threading.get_ident(), None)
-                self._current = None
-                self._cv.notify_all()
+            invocation.done = True
+            invocation.ended_at = self.t
+            self._by_thread.pop(threading.get_ident(), None)
+            self._baton.pop(id(invocation), None)
+            self._driver.release()
 
     def queued(self) -> list[Invocation]:
         """Invocations that have not started yet."""
-        with self._cv:
+        with self._lock:
             return [inv for _, _, inv in sorted(self._ready, key=lambda e: (e[0], e[1])) if not inv.started]
 
     def run(
-        self, *, until: float | None = None, stop: Callable[[], bool] | None = None, limit: int = 1_000_000
+        self, *, until: float | None = None, stop: Callable[[], bool] | None = None, limit: int = 10_000_000
     ) -> None:
         """Hand the baton on until nothing is left to run, the clock would pass
         ``until``, or ``stop()`` is true (checked after each step)."""
         for _ in range(limit):
-            with self._cv:
+            with self._lock:
                 if not self._ready:
                     return
                 wake, _, invocation = self._ready[0]
@@ -158,10 +161,9 @@ class World:
                     self.t = max(self.t, until)
                     return
                 heapq.heappop(self._ready)
-                self.t = max(self.t, wake)
-                self._current = invocation
-                self._cv.notify_all()
-                self._cv.wait_for(lambda: self._current is None)
+            self.t = max(self.t, wake)
+            self._baton[id(invocation)].release()
+            self._driver.acquire()
             if invocation.error is not None:
                 error, invocation.error = invocation.error, None
                 raise error
@@ -170,12 +172,12 @@ class World:
         raise AssertionError(f"the world did not settle in {limit} steps")
 
     def idle(self) -> bool:
-        with self._cv:
+        with self._lock:
             return not self._ready
 
 
 def at_most(calls: list[float], window: float) -> float:
-    """The largest number of ``calls`` (times) inside any ``window``-second window."""
+    """The largest number of ``calls`` (times) per second inside any ``window``-second window."""
     times = sorted(calls)
     best = 0
     start = 0
