@@ -17,7 +17,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("AWS_REGION", "us-east-1")
@@ -31,12 +34,17 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench import sim, synth
-from tests.harness import ResponseServer, load_handler
+from tests.harness import ResponseServer
 
-JOB_ENDS_IN_FIRST_INVOCATION = [15.0, 45.0, 90.0, 150.0, 240.0, 330.0, 420.0, 510.0, 600.0, 700.0]
-JOB_ENDS_AFTER_FIRST_INVOCATION = [900.0, 945.0, 1000.0, 1080.0, 1150.0, 1230.0, 1320.0, 1500.0]
-FLOW_ACTIVE_AFTER = [2.0, 5.0, 10.0, 20.0, 40.0]
+# End times dense enough to catch the worst case: across the first invocation, the
+# hand-over (the first invocation hands over at about 840 s) and after it.
+JOB_ENDS_IN_FIRST_INVOCATION = [15.0 + i * (800.0 - 15.0) / 59 for i in range(60)]
+JOB_ENDS_AROUND_HANDOVER = [800.0 + i * 200.0 / 59 for i in range(60)]
+JOB_ENDS_LATER = [1000.0 + i * 800.0 / 29 for i in range(30)]
+FLOW_ACTIVE_AFTER = [1.0 + i * 39.0 / 19 for i in range(20)]
+MANY_JOBS = (50, 200)
 SYNTH_SIZES = [1, 10, 50, 200]
+SYNTH_RUNS = 3
 IMPORT_RUNS = 5
 
 lines: list[str] = []
@@ -57,158 +65,220 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
+@dataclass
+class Figure:
+    """Delays (simulated seconds) of one side over several scenarios."""
+
+    delays: list[float]
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.delays)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.delays)
+
+    @property
+    def worst(self) -> float:
+        return max(self.delays)
+
+    def cell(self) -> str:
+        return f"{self.median:.1f} / {self.mean:.1f} / {self.worst:.1f} s"
+
+
+def alternately(sides: list[sim.Side], scenarios: list[Any], measure: Callable[[sim.Side, Any], float]) -> list[Figure]:
+    """Each scenario on every side in turn (A, B, C, A, B, C ...)."""
+    delays: list[list[float]] = [[] for _ in sides]
+    for scenario in scenarios:
+        for i, side in enumerate(sides):
+            delays[i].append(measure(side, scenario))
+    return [Figure(d) for d in delays]
+
+
 # --- deploy time ---------------------------------------------------------------------
 def deploy_figures(server: ResponseServer) -> bool:
-    from crhelper.resource_helper import CfnResource
-
     import bench.baseline_flow_handler as baseline_flow
     import bench.baseline_handler as baseline_job
 
-    ours_job = sim.ProjectSide("this project", load_handler("compilation_job"))
-    base_job = sim.BaselineSide("plain crhelper", baseline_job, CfnResource)
-    base_flow = sim.BaselineSide("plain crhelper", baseline_flow, CfnResource)
-    port = server.port
-
-    def over(side: sim.Side, ends: list[float], max_runtime: int) -> sim.Figure:
-        return sim.Figure([sim.job_end_delay(side, port, t, max_runtime) for t in ends])
-
-    rows: list[tuple[str, str, str, str, str, bool]] = []
-    first_ours = over(ours_job, JOB_ENDS_IN_FIRST_INVOCATION, 900)
-    first_base = over(base_job, JOB_ENDS_IN_FIRST_INVOCATION, 900)
-    rows.append(
-        (
-            (
-                f"job ends in the first invocation (t = {JOB_ENDS_IN_FIRST_INVOCATION[0]:.0f}…"
-                f"{JOB_ENDS_IN_FIRST_INVOCATION[-1]:.0f} s): answer after the end, mean / worst"
-            ),
-            f"{first_base.mean:.1f} / {first_base.worst:.1f} s",
-            f"{first_ours.mean:.1f} / {first_ours.worst:.1f} s",
-            ratio(first_base.mean, first_ours.mean),
-            "≤ 5 s (mean)",
-            first_ours.mean <= 5.0,
-        )
+    ours = sim.Ours("this project", server)
+    default = sim.Baseline("crhelper defaults", baseline_job.build(), baseline_flow.build())
+    best = sim.Baseline(
+        "crhelper best settings",
+        baseline_job.build(polling_interval=1, sleep_on_delete=0),
+        baseline_flow.build(polling_interval=1, sleep_on_delete=0),
     )
-    later_ours = over(ours_job, JOB_ENDS_AFTER_FIRST_INVOCATION, 3300)
-    later_base = over(base_job, JOB_ENDS_AFTER_FIRST_INVOCATION, 3300)
-    rows.append(
-        (
+    sides: list[sim.Side] = [default, best, ours]
+    interval = 5.0  # one resource: the minimum describe interval (lambda/compilation_job/spec.py)
+    latency_goal = f"worst ≤ 10 s, mean ≤ {interval / 2 + 1:.1f} s"  # the issue's goal: half the interval plus a second
+
+    def latency_ok(figure: Figure) -> bool:
+        return figure.worst <= 10.0 and figure.mean <= interval / 2 + 1.0
+
+    rows: list[tuple[str, str, str, str, str, str, bool]] = []
+    for label, ends, max_runtime in (
+        ("in the first invocation", JOB_ENDS_IN_FIRST_INVOCATION, 900),
+        ("around the hand-over", JOB_ENDS_AROUND_HANDOVER, 3300),
+        ("after the hand-over", JOB_ENDS_LATER, 3300),
+    ):
+        figures = alternately(sides, ends, lambda side, t, m=max_runtime: side.job_end_delay(t, m))
+        rows.append(
             (
-                f"job ends after the first invocation (t = {JOB_ENDS_AFTER_FIRST_INVOCATION[0]:.0f}…"
-                f"{JOB_ENDS_AFTER_FIRST_INVOCATION[-1]:.0f} s): answer after the end, mean / worst"
-            ),
-            f"{later_base.mean:.1f} / {later_base.worst:.1f} s",
-            f"{later_ours.mean:.1f} / {later_ours.worst:.1f} s",
-            ratio(later_base.mean, later_ours.mean),
-            "≤ 65 s (worst)",
-            later_ours.worst <= 65.0,
+                (
+                    f"job ends {label} ({len(ends)} end times, t = {ends[0]:.0f}…{ends[-1]:.0f} s): answer after the end, "
+                    "median / mean / worst"
+                ),
+                figures[0].cell(),
+                figures[1].cell(),
+                figures[2].cell(),
+                ratio(figures[1].mean, figures[2].mean),
+                latency_goal,
+                latency_ok(figures[2]),
+            )
         )
-    )
-    delete_ours = sim.delete_overhead(ours_job, port)
-    delete_base = sim.delete_overhead(base_job, port)
+    deletes = alternately(sides, [None] * 3, lambda side, _: side.delete_overhead())
     rows.append(
         (
-            "Delete of a finished job: request → answer",
-            f"{delete_base:.1f} s",
-            f"{delete_ours:.1f} s",
-            ratio(delete_base, delete_ours),
+            "Delete of a finished job: request → answer (median of 3)",
+            f"{deletes[0].median:.1f} s",
+            f"{deletes[1].median:.1f} s",
+            f"{deletes[2].median:.1f} s",
+            ratio(deletes[1].median, deletes[2].median),
             "0 s",
-            delete_ours == 0.0,
+            deletes[2].worst == 0.0,
         )
     )
-    flow_row: tuple[str, str, str, str, str, bool] | None = None
-    if (REPO / "lambda" / "flow_definition" / "index.py").is_file():
-        ours_flow = sim.ProjectSide("this project", load_handler("flow_definition"))
-        flow_ours = sim.Figure([sim.flow_active_delay(ours_flow, port, t) for t in FLOW_ACTIVE_AFTER])
-        flow_base = sim.Figure([sim.flow_active_delay(base_flow, port, t) for t in FLOW_ACTIVE_AFTER])
-        flow_row = (
-            f"FlowDefinition Active (t = {FLOW_ACTIVE_AFTER[0]:.0f}…{FLOW_ACTIVE_AFTER[-1]:.0f} s) → answer, mean / worst",
-            f"{flow_base.mean:.1f} / {flow_base.worst:.1f} s",
-            f"{flow_ours.mean:.1f} / {flow_ours.worst:.1f} s",
-            ratio(flow_base.mean, flow_ours.mean),
+    flows = alternately(sides, FLOW_ACTIVE_AFTER, lambda side, t: side.flow_active_delay(t))
+    rows.append(
+        (
+            (
+                f"FlowDefinition Active ({len(FLOW_ACTIVE_AFTER)} times, t = {FLOW_ACTIVE_AFTER[0]:.0f}…"
+                f"{FLOW_ACTIVE_AFTER[-1]:.0f} s) → answer, median / mean / worst"
+            ),
+            flows[0].cell(),
+            flows[1].cell(),
+            flows[2].cell(),
+            ratio(flows[1].mean, flows[2].mean),
             "≤ 5 s (worst)",
-            flow_ours.worst <= 5.0,
+            flows[2].worst <= 5.0,
         )
-        rows.append(flow_row)
+    )
 
-    say("## Deploy time (simulated clock; EventBridge fires each armed rule at its rate)")
+    say("## Deploy time (simulated; every figure measured)")
     say()
-    say("| figure | plain crhelper defaults | this project | ratio | goal | |")
-    say("|---|---|---|---|---|---|")
-    for figure, base, ours, times, goal, ok in rows:
-        say(f"| {figure} | {base} | {ours} | {times} | {goal} | {verdict(ok)} |")
-    if flow_row is None:
-        say("| FlowDefinition Active → answer | – | – | – | ≤ 5 s | NOT MEASURED (no lambda/flow_definition) |")
+    say("| figure | crhelper defaults | crhelper best settings | this project | ratio to best | goal | |")
+    say("|---|---|---|---|---|---|---|")
+    for figure, base, base_best, mine, times, goal, ok in rows:
+        say(f"| {figure} | {base} | {base_best} | {mine} | {times} | {goal} | {verdict(ok)} |")
+    say()
+    say(
+        "Analytic worst case for this project (derived, not measured): one resource is described every 5–6 s "
+        "(5 s plus up to 20 % jitter), so a job is answered at most 6 s after it ends, plus Lambda's asynchronous queue at a hand-over "
+        "(0.5 s simulated; typically well under a second). With N resources sharing a handler the interval is "
+        "max(5 s, N ÷ B) with B the describe budget (default 10 calls/s), so the worst case is 1.2 × max(5, N ÷ B) s, and the 10 s goal holds up to N = 8.3 × B (83 resources at the default)."
+    )
     say()
 
-    real = sim.real_time_fast_path(ours_job, port, ends_after=3.0)
-    simulated = sim.Figure([sim.job_end_delay(ours_job, port, 3.0, 900) for _ in range(20)])
+    many_ok = True
+    say("## Many resources in one stack, all outliving the first invocation")
+    say()
+    say(
+        "Each job ends at a time spread evenly over 900…1500 s after the deploy starts. Describe calls per "
+        "second while all jobs wait (30…890 s): sustained, and the peak of any 10 s window; and in the first "
+        "30 s, when CloudFormation creates them all at once (each Create first describes its name, once)."
+    )
+    say()
+    say(
+        "| jobs | side | answered | failed | describes/s while waiting: sustained / peak | describes in the first 30 s | last answer | |"
+    )
+    say("|---|---|---|---|---|---|---|---|")
+    budget = 10.0
+    for count in MANY_JOBS:
+        ends = [900.0 + i * 600.0 / max(count - 1, 1) for i in range(count)]
+        for side in sides:
+            result = side.many_jobs(ends, 3300)
+            ok = True
+            note = ""
+            if side is ours:
+                ok = result.answered == count and result.sustained_rate(30.0, 890.0) <= budget
+                many_ok = many_ok and ok
+                note = verdict(ok) + f" (goal: all answered, ≤ {budget:.0f}/s sustained)"
+            elif result.failed:
+                note = f"first failure: {result.failure[:90]}"
+            say(
+                f"| {count} | {side.label} | {result.answered} | {result.failed} | "
+                f"{result.sustained_rate(30.0, 890.0):.2f} / {result.peak_rate(30.0, 890.0):.1f} | "
+                f"{len(result.window(0.0, 30.0))} | {result.last_answer:.0f} s | {note} |"
+            )
+    say()
+
+    real = sim.real_time_fast_path(server, ends_after=3.0)
+    simulated = Figure([ours.job_end_delay(3.0, 900) for _ in range(20)])
     say(
         f"Real-time check of the fast path (real clock, job completes 3 s after create): answered "
-        f"{real:.1f} s after the end; simulated, same job, 20 runs: mean {simulated.mean:.1f} s, "
-        f"range {min(simulated.delays):.1f}–{simulated.worst:.1f} s (describes every 5–7 s, jittered)."
+        f"{real:.1f} s after the end; simulated, same job, 20 runs: median {simulated.median:.1f} s, "
+        f"range {min(simulated.delays):.1f}–{simulated.worst:.1f} s."
     )
     consistent = min(simulated.delays) - 1.0 <= real <= simulated.worst + 1.0
     say(f"Real-time figure within the simulated range (±1 s): {verdict(consistent)}")
     say()
     say(
-        "Baseline: bench/baseline_handler.py and bench/baseline_flow_handler.py, written as crhelper's README "
-        "shows (CfnResource() defaults: polling_interval=2 → rate(2 minutes), sleep_on_delete=120). In the "
-        "baseline run, CfnResource._send is replaced by a wrapper that calls crhelper's own _send with a "
-        "recording sender (its default-bound _send_response cannot be patched otherwise); crhelper's "
-        "_wait_for_cwlogs sleep (bound as a default argument) and its threading.Timer run on the simulated "
-        "clock, for both sides. This project's handlers answer through their real HTTPS sender to a "
-        "127.0.0.1 endpoint."
+        "Baselines: bench/baseline_handler.py and bench/baseline_flow_handler.py, written as crhelper's README "
+        "shows, with CfnResource() defaults (polling_interval=2 → rate(2 minutes), sleep_on_delete=120) and with "
+        "the best settings (polling_interval=1 → rate(1 minute), sleep_on_delete=0). The 200-job rows model "
+        "Lambda's 20 KB cap on a function's resource-based policy (bench/sim.py CappedLambda): crhelper adds one "
+        "statement per waiting resource. See bench/sim.py for how each side is simulated."
     )
     say()
-    return all(row[-1] for row in rows) and consistent
+    return all(row[-1] for row in rows) and consistent and many_ok
 
 
 # --- handler import time ------------------------------------------------------------
-def import_ms(directory: Path, module: str) -> float:
-    """Median over IMPORT_RUNS cold processes of ``-X importtime``'s cumulative
-    time for ``module``."""
+def import_ms(directory: Path, statement: str, module: str) -> float:
+    """Wall time of ``statement`` in a cold process (``-X importtime`` for imports)."""
     env = dict(os.environ, AWS_REGION="us-east-1", PYTHONPATH="")
-    samples = []
-    for _ in range(IMPORT_RUNS):
-        done = subprocess.run(
-            [sys.executable, "-X", "importtime", "-c", f"import {module}"],
-            cwd=directory,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        (line,) = [ln for ln in done.stderr.splitlines() if ln.rstrip().endswith(f"| {module}")]
-        samples.append(int(line.split("|")[1]) / 1000.0)
-    return statistics.median(samples)
+    code = f"import time; t = time.perf_counter(); {statement}; print((time.perf_counter() - t) * 1000)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=directory, env=env, capture_output=True, text=True, check=True
+    )
+    return float(done.stdout.strip().splitlines()[-1])
 
 
 def import_figures() -> bool:
     from sagemaker_constructs._handler import bundle_handler
 
-    say("## Cold import of the handler module (python -X importtime, median of 5 processes)")
+    say(f"## Cold start of the handler module (a fresh process each, alternating, median of {IMPORT_RUNS})")
     say()
-    say("| handler | import | goal | |")
-    say("|---|---|---|---|")
+    say("| what | this project | plain crhelper baseline | goal | |")
+    say("|---|---|---|---|---|")
     ok = True
     for kind in ("compilation_job", "flow_definition"):
-        if not (REPO / "lambda" / kind / "index.py").is_file():
-            say(f"| {kind} | – | ≤ 300 ms | NOT MEASURED |")
-            continue
         with tempfile.TemporaryDirectory(prefix=f"bench-import-{kind}-") as directory:
             bundle_handler(kind, directory)
-            ms = import_ms(Path(directory), "index")
-        ok = ok and ms <= 300.0
-        say(f"| {kind} (index) | {ms:.0f} ms | ≤ 300 ms | {verdict(ms <= 300.0)} |")
-    baseline_ms = import_ms(REPO, "bench.baseline_handler")
-    say(f"| plain crhelper baseline (reference; creates 3 boto3 clients at import) | {baseline_ms:.0f} ms | – | |")
+            here = Path(directory)
+            imports, starts, baselines = [], [], []
+            for _ in range(IMPORT_RUNS):
+                imports.append(import_ms(here, "import index", "index"))
+                starts.append(
+                    import_ms(here, "import index, adapter; adapter.Adapter(index.KIND, index.make_clients())", "index")
+                )
+                baselines.append(import_ms(REPO, "import bench.baseline_handler", "bench.baseline_handler"))
+        imported, started_up, baseline = (statistics.median(x) for x in (imports, starts, baselines))
+        ok = ok and imported <= 300.0
+        say(f"| {kind}: import | {imported:.0f} ms | – | ≤ 300 ms | {verdict(imported <= 300.0)} |")
+        say(
+            f"| {kind}: import + the adapter the first invocation makes (crhelper builds 3 clients) | "
+            f"{started_up:.0f} ms | {baseline:.0f} ms (import, which builds the same) | – | |"
+        )
     say()
     return ok
 
 
 # --- synth ---------------------------------------------------------------------------------
 def synth_figures() -> bool:
-    say("## Cold synth: one stack of N CompilationJobs (a fresh python process each)")
+    say(
+        f"## Cold synth: one stack of N CompilationJobs (a fresh python process each; median of {SYNTH_RUNS}, variants alternating)"
+    )
     say()
     say(
         "Shared job role, stack_outputs=False, ModelSource.from_bucket on one bucket; context from cdk.json "
@@ -217,13 +287,26 @@ def synth_figures() -> bool:
         "resource."
     )
     say()
-    empty = synth.cold_synth("empty", 0)
-    plain = {jobs: synth.cold_synth("plain", jobs, runs=3) for jobs in (1, 200)}
-    results: dict[tuple[str, int], synth.Synth] = {}
-    for variant in ("project", "provider", "naive"):
-        for jobs in SYNTH_SIZES:
-            runs = 3 if variant == "project" and jobs in (1, 200) else 1
-            results[(variant, jobs)] = synth.cold_synth(variant, jobs, runs=runs)
+    # Every variant and size in turn, SYNTH_RUNS rounds: medians, with all sides measured alike.
+    samples: dict[tuple[str, int], list[synth.Synth]] = {}
+    plan = [("empty", 0), *(("plain", n) for n in (1, 200))]
+    plan += [(variant, jobs) for jobs in SYNTH_SIZES for variant in ("project", "provider", "naive")]
+    for _ in range(SYNTH_RUNS):
+        for variant, jobs in plan:
+            samples.setdefault((variant, jobs), []).append(synth.cold_synth(variant, jobs))
+
+    def median_run(variant: str, jobs: int) -> synth.Synth:
+        runs = samples[(variant, jobs)]
+        chosen = sorted(runs, key=lambda r: r.seconds)[len(runs) // 2]
+        return chosen
+
+    empty = median_run("empty", 0)
+    plain = {jobs: median_run("plain", jobs) for jobs in (1, 200)}
+    results = {
+        (variant, jobs): median_run(variant, jobs)
+        for variant in ("project", "provider", "naive")
+        for jobs in SYNTH_SIZES
+    }
 
     say("| N jobs | this project: time / bytes / resources | Provider framework | one Lambda per resource (naive) |")
     say("|---|---|---|---|")

@@ -1,24 +1,25 @@
-"""Deploy-time speed, both sides on one simulated clock.
+"""Deploy-time speed: this project and plain crhelper, each in a simulated deploy.
 
-A :class:`World` is one simulated deploy: a clock, the strict fake SageMaker of
-``tests.harness``, EventBridge and Lambda fakes, and a scheduler that fires
-each armed rule at the rate of its ``ScheduleExpression`` (``rate(1 minute)``
-for this project, ``rate(2 minutes)`` for crhelper's default
-polling_interval=2). A :class:`Side` runs one handler module in that world:
-this project's bundled handler, or a plain-crhelper baseline.
+Both sides run real handler code against the same strict fake SageMaker
+(``tests.harness.fake_sagemaker``), with the same job scripts, on simulated
+time, and every figure is a measured simulated time:
 
-crhelper's own waiting is put on the simulated clock, for both sides alike:
-
-* ``CfnResource._wait_for_cwlogs(self, sleep=sleep)`` binds ``time.sleep`` as
-  a default argument when crhelper is imported, so patching the module's
-  ``sleep`` does not reach it: its ``__defaults__`` are replaced as well.
-* ``_set_timeout`` starts a ``threading.Timer``; the module's ``threading``
-  is replaced by one whose ``Timer`` fires on the simulated clock.
-* The baseline's ``_send`` binds ``crhelper.utils._send_response`` as a
-  default argument; ``CfnResource._send`` is replaced by a wrapper that runs
-  crhelper's own ``_send`` with a recording sender (noted in the output).
-  This project's handler answers through its real HTTPS sender to the
-  harness's 127.0.0.1 endpoint, recorded on the way out.
+* **This project** runs in the lifecycle harness (``tests.harness``): a
+  :class:`~tests.harness.world.World` runs every invocation in its own thread,
+  one at a time, and plays Lambda's asynchronous queue for the hand-overs
+  (0.5 s) and its timeout. Answers go through the real HTTPS sender to the
+  harness's 127.0.0.1 endpoint; the time an answer arrives is recorded there.
+* **Plain crhelper** (``bench/baseline_handler.py``, as crhelper's README
+  shows) arms an EventBridge rule per waiting resource; a single-threaded
+  scheduler fires each armed rule at the rate of its ``ScheduleExpression``.
+  crhelper's own waiting is put on the simulated clock: ``_wait_for_cwlogs``
+  binds ``time.sleep`` as a default argument (its ``__defaults__`` are
+  replaced), ``_set_timeout`` starts a ``threading.Timer`` (the module's
+  ``threading`` is replaced by one whose Timer runs on the simulated clock),
+  and ``_send`` binds ``_send_response`` as a default argument (``_send`` is
+  wrapped to record instead). Lambda's 20 KB cap on a function's
+  resource-based policy is modelled (:class:`CappedLambda`): each
+  ``AddPermission`` adds the statement Lambda would store.
 """
 
 from __future__ import annotations
@@ -33,191 +34,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.harness import FakeContext, FakeEvents, FakeLambda, SimClock, cfn_event
-from tests.harness.fake_sagemaker import FakeSageMaker
+from botocore.exceptions import ClientError
+
+from tests.harness import ACCOUNT, REGION, Lifecycle, ResponseServer, StrictFake, cfn_event, load_handler, url_path
+from tests.harness.existing import job_made_by_handler
+from tests.harness.fake_sagemaker import FakeS3, FakeSageMaker, Script
 
 LAMBDA_TIMEOUT = 900.0  # the handler function's timeout (15 minutes)
-
-
-class BenchClock(SimClock):
-    """Simulated time with timers (crhelper's ``threading.Timer``)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.timers: list[SimTimer] = []
-
-    def sleep(self, seconds: float) -> None:
-        super().sleep(seconds)
-        for timer in [t for t in self.timers if t.due <= self.t]:
-            self.timers.remove(timer)
-            timer.function()
-
-
-class SimTimer:
-    """``threading.Timer`` on a :class:`BenchClock`."""
-
-    def __init__(self, clock: BenchClock, interval: float, function: Callable[[], Any]) -> None:
-        self.clock = clock
-        self.due = clock.now() + interval
-        self.function = function
-
-    def start(self) -> None:
-        self.clock.timers.append(self)
-
-    def cancel(self) -> None:
-        if self in self.clock.timers:
-            self.clock.timers.remove(self)
-
-
-class TimedEvents(FakeEvents):
-    """EventBridge that remembers when each rule was created and its period."""
-
-    def __init__(self, clock: SimClock) -> None:
-        super().__init__()
-        self.clock = clock
-
-    def put_rule(self, **kw: Any) -> dict[str, Any]:
-        response = super().put_rule(**kw)
-        match = re.fullmatch(r"rate\((\d+) minutes?\)", kw["ScheduleExpression"])
-        assert match, kw["ScheduleExpression"]
-        period = 60.0 * int(match.group(1))
-        self.rules[kw["Name"]].update(period=period, next_fire=self.clock.now() + period)
-        return response
-
-
-@dataclass
-class Answer:
-    at: float  # simulated time the answer was sent
-    body: dict[str, Any]
-
-
-@dataclass
-class World:
-    clock: BenchClock = field(default_factory=BenchClock)
-    sagemaker: FakeSageMaker = field(init=False)
-    events: TimedEvents = field(init=False)
-    lambda_: FakeLambda = field(default_factory=FakeLambda)
-    answers: dict[str, list[Answer]] = field(default_factory=dict)
-    invocations: int = 0
-
-    def __post_init__(self) -> None:
-        self.sagemaker = FakeSageMaker(self.clock)
-        self.events = TimedEvents(self.clock)
-
-    def record(self, url: str, body: dict[str, Any]) -> None:
-        self.answers.setdefault(url, []).append(Answer(self.clock.now(), copy.deepcopy(body)))
-
-
-class Side:
-    """One handler module (``index`` of a bundle, or a baseline module)."""
-
-    def __init__(self, label: str, module: types.ModuleType, crhelper_class: type) -> None:
-        self.label = label
-        self.module = module
-        self.crhelper_class = crhelper_class
-
-    @contextmanager
-    def in_world(self, world: World) -> Iterator[None]:
-        """Wire the handler to ``world`` and put crhelper's waiting on its clock."""
-        helper = self.module.helper
-        helper._events_client = world.events
-        helper._lambda_client = world.lambda_
-        globals_ = self.crhelper_class._set_timeout.__globals__
-        saved_threading = globals_["threading"]
-        saved_sleep = globals_["sleep"]
-        saved_defaults = self.crhelper_class._wait_for_cwlogs.__defaults__
-        globals_["threading"] = types.SimpleNamespace(
-            Timer=lambda interval, function: SimTimer(world.clock, interval, function)
-        )
-        globals_["sleep"] = world.clock.sleep
-        self.crhelper_class._wait_for_cwlogs.__defaults__ = (world.clock.sleep,)
-        undo = self._wire(world)
-        try:
-            yield
-        finally:
-            undo()
-            globals_["threading"] = saved_threading
-            globals_["sleep"] = saved_sleep
-            self.crhelper_class._wait_for_cwlogs.__defaults__ = saved_defaults
-
-    def _wire(self, world: World) -> Callable[[], None]:
-        raise NotImplementedError
-
-    def invoke(self, world: World, event: dict[str, Any]) -> None:
-        world.invocations += 1
-        self.module.handler(copy.deepcopy(event), FakeContext(world.clock, LAMBDA_TIMEOUT))
-
-
-class ProjectSide(Side):
-    """This project's bundled handler; answers go through its real HTTPS sender."""
-
-    def __init__(self, label: str, bundle: types.SimpleNamespace) -> None:
-        super().__init__(label, bundle.index, bundle.cfn_resource.CfnResource)
-        self.cfn_resource = bundle.cfn_resource
-
-    def _wire(self, world: World) -> Callable[[], None]:
-        cfn = self.cfn_resource
-        real_send = cfn.send_response
-        previous_clock = cfn.set_clock(world.clock)
-        previous_client = self.module.clients.sagemaker
-        self.module.clients.sagemaker = world.sagemaker
-
-        def send_and_record(url: str, body: dict[str, Any]) -> bool:
-            world.record(url, body)
-            return bool(real_send(url, body))
-
-        cfn.send_response = send_and_record
-
-        def undo() -> None:
-            cfn.send_response = real_send
-            cfn.set_clock(previous_clock)
-            self.module.clients.sagemaker = previous_client
-
-        return undo
-
-
-class BaselineSide(Side):
-    """A plain-crhelper handler; its default-bound sender is replaced by a recorder."""
-
-    def _wire(self, world: World) -> Callable[[], None]:
-        cls = self.crhelper_class
-        original_send = cls._send
-        self.module.sagemaker = world.sagemaker
-
-        def recording_send(helper: Any, status: Any = None, reason: str = "", send_response: Any = None) -> None:
-            original_send(helper, status, reason, send_response=lambda url, body, _verify=None: world.record(url, body))
-
-        cls._send = recording_send
-
-        def undo() -> None:
-            cls._send = original_send
-            self.module.sagemaker = None
-
-        return undo
-
-
-def run_until_answered(side: Side, world: World, event: dict[str, Any], limit: float = 7200.0) -> Answer:
-    """Invoke ``event``, then let the scheduler fire rules until it is answered."""
-    url = event["ResponseURL"]
-    started = world.clock.now()
-    side.invoke(world, event)
-    while url not in world.answers:
-        armed = [rule for rule in world.events.rules.values() if rule["targets"]]
-        if not armed:
-            raise RuntimeError(f"{side.label}: no answer and nothing armed")
-        rule = min(armed, key=lambda r: r["next_fire"])
-        if rule["next_fire"] - started > limit:
-            raise RuntimeError(f"{side.label}: no answer within {limit} simulated seconds")
-        world.clock.t = max(world.clock.t, rule["next_fire"])
-        rule["next_fire"] += rule["period"]
-        side.invoke(world, json.loads(rule["targets"]["1"]["Input"]))
-    return world.answers[url][0]
-
-
-# --- events ---------------------------------------------------------------------
+POLICY_LIMIT_BYTES = 20 * 1024  # Lambda's cap on a function's resource-based policy
+JOB = "Custom::SageMakerCompilationJob"
+FLOW = "Custom::SageMakerFlowDefinition"
 ROLE = "arn:aws:iam::123456789012:role/bench-job-role"
 
 
+# --- properties and events --------------------------------------------------------------
 def job_properties(name: str, max_runtime: int) -> dict[str, Any]:
     return {
         "CompilationJobName": name,
@@ -249,120 +79,443 @@ def flow_properties(name: str) -> dict[str, Any]:
     }
 
 
-_urls = iter(range(1, 1_000_000))
+def job_script(ends_at: float) -> Script:
+    return Script([(0, "STARTING"), (min(10.0, ends_at / 2), "INPROGRESS"), (ends_at, "COMPLETED")])
 
 
-def event(request_type: str, properties: dict[str, Any], resource_type: str, **kw: Any) -> dict[str, Any]:
+# --- results ---------------------------------------------------------------------------------
+@dataclass
+class Many:
+    """N resources created together."""
+
+    answered: int
+    failed: int
+    describe_times: list[float]
+    started: float
+    last_answer: float
+    failure: str = ""
+
+    def window(self, start: float, end: float) -> list[float]:
+        """Describe times between ``start`` and ``end`` seconds after the creates."""
+        return sorted(t for t in self.describe_times if start <= t - self.started < end)
+
+    def sustained_rate(self, start: float, end: float) -> float:
+        return len(self.window(start, end)) / (end - start)
+
+    def peak_rate(self, start: float, end: float, width: float = 10.0) -> float:
+        """The most describes per second in any ``width``-second window between start and end."""
+        times = self.window(start, end)
+        best, first = 0, 0
+        for last, t in enumerate(times):
+            while t - times[first] >= width:
+                first += 1
+            best = max(best, last - first + 1)
+        return best / width
+
+
+class Side:
+    label: str
+
+    def job_end_delay(self, ends_at: float, max_runtime: int) -> float:
+        raise NotImplementedError
+
+    def delete_overhead(self) -> float:
+        raise NotImplementedError
+
+    def flow_active_delay(self, active_at: float) -> float:
+        raise NotImplementedError
+
+    def many_jobs(self, ends: list[float], max_runtime: int) -> Many:
+        raise NotImplementedError
+
+
+# --- this project -------------------------------------------------------------------------------
+class Ours(Side):
+    """This project's bundled handlers in the lifecycle harness."""
+
+    def __init__(self, label: str, server: ResponseServer) -> None:
+        self.label = label
+        self.server = server
+
+    @contextmanager
+    def _life(self, kind: str, resources: int = 1) -> Iterator[Lifecycle]:
+        import os
+
+        from sagemaker_constructs import _wire
+
+        os.environ[_wire.ENV_RESOURCE_COUNT] = str(resources)
+        life = Lifecycle(
+            load_handler(kind),
+            self.server,
+            FakeSageMaker(),
+            resource_type=JOB if kind == "compilation_job" else FLOW,
+            s3=FakeS3(),
+        )
+        try:
+            yield life
+        finally:
+            life.close()
+            del os.environ[_wire.ENV_RESOURCE_COUNT]
+
+    def job_end_delay(self, ends_at: float, max_runtime: int) -> float:
+        name = "bench-job-0001"
+        with self._life("compilation_job") as life:
+            life.sagemaker.job_scripts[name] = job_script(ends_at)
+            event = life.event("Create", job_properties(name, max_runtime))
+            answer = life.run_until_answered(event)
+            assert answer.status == "SUCCESS", (self.label, answer.body)
+            return life.answered_at[url_path(event["ResponseURL"])] - (life.sagemaker.jobs[name].created + ends_at)
+
+    def delete_overhead(self) -> float:
+        name = "bench-job-0002"
+        with self._life("compilation_job") as life:
+            props = job_properties(name, 900)
+            job_made_by_handler(life.sagemaker, props)
+            sent = life.clock.now()
+            event = life.event("Delete", props, physical_id=name)
+            answer = life.run_until_answered(event)
+            assert answer.status == "SUCCESS" and name not in life.sagemaker.jobs, (self.label, answer.body)
+            return life.answered_at[url_path(event["ResponseURL"])] - sent
+
+    def flow_active_delay(self, active_at: float) -> float:
+        name = "bench-flow-0001"
+        with self._life("flow_definition") as life:
+            life.sagemaker.flow_scripts[name] = Script([(0, "Initializing"), (active_at, "Active")])
+            event = life.event("Create", flow_properties(name))
+            answer = life.run_until_answered(event)
+            assert answer.status == "SUCCESS", (self.label, answer.body)
+            return life.answered_at[url_path(event["ResponseURL"])] - (life.sagemaker.flows[name].created + active_at)
+
+    def many_jobs(self, ends: list[float], max_runtime: int) -> Many:
+        with self._life("compilation_job", resources=len(ends)) as life:
+            events = []
+            for i, ends_at in enumerate(ends):
+                name = f"bench-job-{i:04d}"
+                life.sagemaker.job_scripts[name] = job_script(ends_at)
+                events.append(life.event("Create", job_properties(name, max_runtime), logical_id=f"Job{i:04d}"))
+            started = life.clock.now()
+            for event in events:
+                life.submit(event)
+            life.run_all()
+            answers = [life.first_answer(event) for event in events]
+            failures = [a.reason for a in answers if a.status != "SUCCESS"]
+            return Many(
+                answered=sum(1 for a in answers if a.status == "SUCCESS"),
+                failed=len(failures),
+                describe_times=life.sagemaker.call_times("describe_compilation_job"),
+                started=started,
+                last_answer=max(life.answered_at.values()) - started,
+                failure=failures[0] if failures else "",
+            )
+
+
+# --- plain crhelper -----------------------------------------------------------------------------
+class BenchClock:
+    """Single-threaded simulated time with crhelper's timers."""
+
+    def __init__(self) -> None:
+        self.t = 1_800_000_000.0
+        self.timers: list[SimTimer] = []
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.t += max(seconds, 0.0)
+        for timer in [t for t in self.timers if t.due <= self.t]:
+            self.timers.remove(timer)
+            timer.function()
+
+
+class SimTimer:
+    """``threading.Timer`` on a :class:`BenchClock`."""
+
+    def __init__(self, clock: BenchClock, interval: float, function: Callable[[], Any]) -> None:
+        self.clock = clock
+        self.due = clock.now() + interval
+        self.function = function
+
+    def start(self) -> None:
+        self.clock.timers.append(self)
+
+    def cancel(self) -> None:
+        if self in self.clock.timers:
+            self.clock.timers.remove(self)
+
+
+class TimedEvents(StrictFake):
+    """EventBridge: each rule's target fires at the rate of its ScheduleExpression."""
+
+    def __init__(self, clock: BenchClock) -> None:
+        self.clock = clock
+        self.rules: dict[str, dict[str, Any]] = {}
+
+    def put_rule(self, **kw: Any) -> dict[str, Any]:
+        match = re.fullmatch(r"rate\((\d+) minutes?\)", kw["ScheduleExpression"])
+        assert match, kw["ScheduleExpression"]
+        period = 60.0 * int(match.group(1))
+        self.rules[kw["Name"]] = {"targets": {}, "period": period, "next_fire": self.clock.now() + period}
+        return {"RuleArn": f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{kw['Name']}"}
+
+    def put_targets(self, **kw: Any) -> dict[str, Any]:
+        for target in kw["Targets"]:
+            self.rules[kw["Rule"]]["targets"][target["Id"]] = target
+        return {"FailedEntryCount": 0}
+
+    def remove_targets(self, **kw: Any) -> dict[str, Any]:
+        for target_id in kw["Ids"]:
+            self.rules.get(kw["Rule"], {"targets": {}})["targets"].pop(target_id, None)
+        return {"FailedEntryCount": 0}
+
+    def delete_rule(self, **kw: Any) -> None:
+        self.rules.pop(kw["Name"], None)
+
+
+class CappedLambda(StrictFake):
+    """AddPermission with Lambda's 20 KB cap on the function's resource-based policy."""
+
+    def __init__(self) -> None:
+        self.statements: dict[str, str] = {}
+
+    def add_permission(self, **kw: Any) -> dict[str, Any]:
+        statement = json.dumps(
+            {
+                "Sid": kw["StatementId"],
+                "Effect": "Allow",
+                "Principal": {"Service": kw["Principal"]},
+                "Action": kw["Action"],
+                "Resource": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{kw['FunctionName']}",
+                "Condition": {"ArnLike": {"AWS:SourceArn": kw["SourceArn"]}},
+            }
+        )
+        size = len(json.dumps({"Version": "2012-10-17", "Id": "default", "Statement": []})) + sum(
+            len(s) + 1 for s in [*self.statements.values(), statement]
+        )
+        if size > POLICY_LIMIT_BYTES:
+            raise ClientError(
+                {
+                    "Error": {
+                        "Code": "PolicyLengthExceededException",
+                        "Message": "The final policy size is bigger than the limit.",
+                    }
+                },
+                "AddPermission",
+            )
+        self.statements[kw["StatementId"]] = statement
+        return {"Statement": statement}
+
+    def remove_permission(self, **kw: Any) -> None:
+        self.statements.pop(kw["StatementId"], None)
+
+
+class FakeContext:
+    def __init__(self, clock: BenchClock, timeout: float, function_name: str = "baseline-fn") -> None:
+        self._clock = clock
+        self._deadline = clock.now() + timeout
+        self.function_name = function_name
+        self.aws_request_id = "bench"
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(int((self._deadline - self._clock.now()) * 1000), 0)
+
+
+@dataclass
+class BaselineWorld:
+    clock: BenchClock = field(default_factory=BenchClock)
+    sagemaker: FakeSageMaker = field(init=False)
+    events: TimedEvents = field(init=False)
+    lambda_: CappedLambda = field(default_factory=CappedLambda)
+    answers: dict[str, list[tuple[float, dict[str, Any]]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.sagemaker = FakeSageMaker(self.clock)  # type: ignore[arg-type]
+        self.events = TimedEvents(self.clock)
+
+
+_urls = iter(range(1, 10_000_000))
+
+
+def baseline_event(request_type: str, properties: dict[str, Any], resource_type: str, **kw: Any) -> dict[str, Any]:
     return cfn_event(
         request_type,
         properties,
-        response_url=f"https://127.0.0.1:{kw.pop('port')}/bench/{next(_urls)}?X-Amz-Signature=bench",
+        response_url=f"https://bench.invalid/answers/{next(_urls)}?X-Amz-Signature=bench",
         resource_type=resource_type,
         **kw,
     )
 
 
-# --- the figures -------------------------------------------------------------------
-@dataclass
-class Figure:
-    """Delays (simulated seconds) measured for one side over several scenarios."""
+class Baseline(Side):
+    """A plain-crhelper handler module (``build()`` of a baseline file)."""
 
-    delays: list[float]
+    def __init__(self, label: str, job_module: types.SimpleNamespace, flow_module: types.SimpleNamespace) -> None:
+        from crhelper.resource_helper import CfnResource
 
-    @property
-    def mean(self) -> float:
-        return sum(self.delays) / len(self.delays)
+        self.label = label
+        self.job_module = job_module
+        self.flow_module = flow_module
+        self.crhelper_class = CfnResource
 
-    @property
-    def worst(self) -> float:
-        return max(self.delays)
+    @contextmanager
+    def _world(self, module: types.SimpleNamespace) -> Iterator[BaselineWorld]:
+        world = BaselineWorld()
+        cls = self.crhelper_class
+        helper = module.helper
+        helper._events_client = world.events
+        helper._lambda_client = world.lambda_
+        globals_ = cls._set_timeout.__globals__
+        saved = (globals_["threading"], globals_["sleep"], cls._wait_for_cwlogs.__defaults__, cls._send)
+        globals_["threading"] = types.SimpleNamespace(
+            Timer=lambda interval, function: SimTimer(world.clock, interval, function)
+        )
+        globals_["sleep"] = world.clock.sleep
+        cls._wait_for_cwlogs.__defaults__ = (world.clock.sleep,)
+        original_send = cls._send
+
+        def recording_send(h: Any, status: Any = None, reason: str = "", send_response: Any = None) -> None:
+            def record(url: str, body: dict[str, Any], _verify: Any = None) -> None:
+                world.answers.setdefault(url, []).append((world.clock.now(), copy.deepcopy(body)))
+
+            original_send(h, status, reason, send_response=record)
+
+        cls._send = recording_send  # type: ignore[method-assign]
+        module.sagemaker = world.sagemaker
+        try:
+            yield world
+        finally:
+            globals_["threading"], globals_["sleep"], cls._wait_for_cwlogs.__defaults__, cls._send = saved
+            module.sagemaker = None
+
+    def _invoke(self, module: types.SimpleNamespace, world: BaselineWorld, event: dict[str, Any]) -> None:
+        module.handler(copy.deepcopy(event), FakeContext(world.clock, LAMBDA_TIMEOUT))
+
+    def _run(
+        self, module: types.SimpleNamespace, world: BaselineWorld, events: list[dict[str, Any]], limit: float = 7200.0
+    ) -> None:
+        """Invoke each event, then fire rules in time order until every one is answered."""
+        started = world.clock.now()
+        for event in events:
+            self._invoke(module, world, event)
+        waiting = {event["ResponseURL"] for event in events} - set(world.answers)
+        while waiting:
+            armed = [rule for rule in world.events.rules.values() if rule["targets"]]
+            if not armed:
+                return  # some are never answered (CloudFormation waits until ServiceTimeout)
+            rule = min(armed, key=lambda r: r["next_fire"])
+            if rule["next_fire"] - started > limit:
+                return
+            world.clock.t = max(world.clock.t, rule["next_fire"])
+            rule["next_fire"] += rule["period"]
+            self._invoke(module, world, json.loads(rule["targets"]["1"]["Input"]))
+            waiting -= set(world.answers)
+
+    def job_end_delay(self, ends_at: float, max_runtime: int) -> float:
+        name = "bench-job-0001"
+        with self._world(self.job_module) as world:
+            world.sagemaker.job_scripts[name] = job_script(ends_at)
+            event = baseline_event("Create", job_properties(name, max_runtime), JOB)
+            self._run(self.job_module, world, [event])
+            at, body = world.answers[event["ResponseURL"]][0]
+            assert body["Status"] == "SUCCESS", (self.label, body)
+            return at - (world.sagemaker.jobs[name].created + ends_at)
+
+    def delete_overhead(self) -> float:
+        name = "bench-job-0002"
+        with self._world(self.job_module) as world:
+            props = job_properties(name, 900)
+            world.sagemaker.create_compilation_job(**{k: v for k, v in props.items() if k != "ServiceTimeout"})
+            sent = world.clock.now()
+            event = baseline_event("Delete", props, JOB, physical_id=name)
+            self._run(self.job_module, world, [event])
+            at, body = world.answers[event["ResponseURL"]][0]
+            assert body["Status"] == "SUCCESS" and name not in world.sagemaker.jobs, (self.label, body)
+            return at - sent
+
+    def flow_active_delay(self, active_at: float) -> float:
+        name = "bench-flow-0001"
+        with self._world(self.flow_module) as world:
+            world.sagemaker.flow_scripts[name] = Script([(0, "Initializing"), (active_at, "Active")])
+            event = baseline_event("Create", flow_properties(name), FLOW)
+            self._run(self.flow_module, world, [event])
+            at, body = world.answers[event["ResponseURL"]][0]
+            assert body["Status"] == "SUCCESS", (self.label, body)
+            return at - (world.sagemaker.flows[name].created + active_at)
+
+    def many_jobs(self, ends: list[float], max_runtime: int) -> Many:
+        with self._world(self.job_module) as world:
+            events = []
+            for i, ends_at in enumerate(ends):
+                name = f"bench-job-{i:04d}"
+                world.sagemaker.job_scripts[name] = job_script(ends_at)
+                events.append(
+                    baseline_event("Create", job_properties(name, max_runtime), JOB, logical_id=f"Job{i:04d}")
+                )
+            started = world.clock.now()
+            self._run(self.job_module, world, events)
+            firsts = [world.answers.get(event["ResponseURL"], [(0.0, None)])[0] for event in events]
+            failures = [
+                str(body.get("Reason", "")) for _, body in firsts if body is not None and body["Status"] != "SUCCESS"
+            ]
+            answered_times = [at for at, body in firsts if body is not None]
+            return Many(
+                answered=sum(1 for _, body in firsts if body is not None and body["Status"] == "SUCCESS"),
+                failed=len(failures) + sum(1 for _, body in firsts if body is None),
+                describe_times=world.sagemaker.call_times("describe_compilation_job"),
+                started=started,
+                last_answer=(max(answered_times) - started) if answered_times else 0.0,
+                failure=failures[0] if failures else "",
+            )
 
 
-JOB = "Custom::SageMakerCompilationJob"
-FLOW = "Custom::SageMakerFlowDefinition"
-
-
-def job_end_delay(side: Side, port: int, ends_at: float, max_runtime: int) -> float:
-    """Create a job that completes ``ends_at`` s after CreateCompilationJob; the
-    answer's delay after that moment."""
-    from tests.harness.fake_sagemaker import Script
-
-    world = World()
-    name = "bench-job-0001"
-    world.sagemaker.job_scripts[name] = Script(
-        [(0, "STARTING"), (min(10.0, ends_at / 2), "INPROGRESS"), (ends_at, "COMPLETED")]
-    )
-    with side.in_world(world):
-        answer = run_until_answered(side, world, event("Create", job_properties(name, max_runtime), JOB, port=port))
-    assert answer.body["Status"] == "SUCCESS", (side.label, answer.body)
-    return answer.at - (world.sagemaker.jobs[name].created + ends_at)
-
-
-def delete_overhead(side: Side, port: int) -> float:
-    """Delete a COMPLETED job: time from the request to the answer."""
-    world = World()
-    name = "bench-job-0002"
-    props = job_properties(name, 900)
-    request = {k: v for k, v in props.items() if k != "ServiceTimeout"}
-    world.sagemaker.create_compilation_job(**request)
-    with side.in_world(world):
-        sent = world.clock.now()
-        answer = run_until_answered(side, world, event("Delete", props, JOB, port=port, physical_id=name))
-    assert answer.body["Status"] == "SUCCESS" and name not in world.sagemaker.jobs, (side.label, answer.body)
-    return answer.at - sent
-
-
-def flow_active_delay(side: Side, port: int, active_at: float) -> float:
-    """Create a flow definition that turns Active ``active_at`` s after creation."""
-    from tests.harness.fake_sagemaker import Script
-
-    world = World()
-    name = "bench-flow-0001"
-    world.sagemaker.flow_scripts[name] = Script([(0, "Initializing"), (active_at, "Active")])
-    with side.in_world(world):
-        answer = run_until_answered(side, world, event("Create", flow_properties(name), FLOW, port=port))
-    assert answer.body["Status"] == "SUCCESS", (side.label, answer.body)
-    return answer.at - (world.sagemaker.flows[name].created + active_at)
-
-
-def real_time_fast_path(side: ProjectSide, port: int, ends_after: float = 3.0) -> float:
-    """This project's Create against a job that completes ``ends_after`` real
-    seconds after CreateCompilationJob, on the real clock: the answer's delay."""
-    from tests.harness.fake_sagemaker import Script
+# --- the fast path in real time ------------------------------------------------------------
+def real_time_fast_path(server: ResponseServer, ends_after: float = 3.0) -> float:
+    """This project's Create against a job that completes ``ends_after`` real seconds
+    after CreateCompilationJob, on the real clock: the answer's delay after the end."""
+    from tests.harness import FakeCloudFormation, FakeLambda
 
     class RealClock:
         def now(self) -> float:
             return time.time()
 
         def sleep(self, seconds: float) -> None:
-            time.sleep(seconds)
+            time.sleep(max(seconds, 0.0))
 
+    class RealContext:
+        invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:handler-fn"
+        function_name = "handler-fn"
+        aws_request_id = "bench-real"
+
+        def __init__(self) -> None:
+            self.deadline = time.time() + LAMBDA_TIMEOUT
+
+        def get_remaining_time_in_millis(self) -> int:
+            return int((self.deadline - time.time()) * 1000)
+
+    bundle = load_handler("compilation_job")
     clock = RealClock()
     fake = FakeSageMaker(clock)  # type: ignore[arg-type]
     name = "bench-job-real"
     fake.job_scripts[name] = Script([(0, "INPROGRESS"), (ends_after, "COMPLETED")])
-    cfn = side.cfn_resource
-    real_send = cfn.send_response
+    aws = bundle.index.make_clients()
+    aws.sagemaker, aws.s3, aws.cloudformation, aws.lambda_ = fake, FakeS3(), FakeCloudFormation(), FakeLambda()
+    adapter = bundle.adapter
+    previous = adapter.set_clock(clock)
+    real_send = adapter.send_response
     sent_at: list[float] = []
 
     def send_and_record(url: str, body: dict[str, Any]) -> bool:
         sent_at.append(time.time())
         return bool(real_send(url, body))
 
-    previous_clock = cfn.set_clock(clock)
-    previous_client = side.module.clients.sagemaker
-    side.module.clients.sagemaker = fake
-    cfn.send_response = send_and_record
-    side.module.helper._events_client = TimedEvents(SimClock())
-    side.module.helper._lambda_client = FakeLambda()
+    adapter.send_response = send_and_record
     try:
-        side.module.handler(
-            event("Create", job_properties(name, 900), JOB, port=port),
-            FakeContext(clock, LAMBDA_TIMEOUT),  # type: ignore[arg-type]
-        )
+        url, _ = server.new_url()
+        event = cfn_event("Create", job_properties(name, 900), response_url=url, resource_type=JOB)
+        aws.cloudformation.requested("Create", "Resource")
+        adapter.Adapter(bundle.index.KIND, aws).handle(event, RealContext())
     finally:
-        cfn.send_response = real_send
-        cfn.set_clock(previous_clock)
-        side.module.clients.sagemaker = previous_client
+        adapter.send_response = real_send
+        adapter.set_clock(previous)
     assert len(sent_at) == 1
     return sent_at[0] - (fake.jobs[name].created + ends_after)

@@ -60,7 +60,9 @@ WANTED_CHECK_SECONDS = 120.0
 ADVISORY_CALL_SECONDS = 20.0
 # Describe interval after throttling: doubled each time, up to this.
 MAX_DESCRIBE_INTERVAL_SECONDS = 60.0
-DESCRIBE_JITTER = 0.1  # each interval is drawn from ±10 % of the mean
+# Each pause is drawn from [interval, interval × (1 + DESCRIBE_JITTER)]: resources
+# drift apart, and the describe rate stays at or below resources ÷ interval.
+DESCRIBE_JITTER = 0.2
 
 # Resource states of the stack's own resource in which a request is no longer wanted.
 _GONE_STATUSES = ("DELETE_", "IMPORT_ROLLBACK")
@@ -303,7 +305,7 @@ class Run:
 
     def pause(self) -> float:
         """Sleep one describe interval (jittered); returns the time slept."""
-        seconds = self.interval * self.env.rng.uniform(1.0 - DESCRIBE_JITTER, 1.0 + DESCRIBE_JITTER)
+        seconds = self.interval * self.env.rng.uniform(1.0, 1.0 + DESCRIBE_JITTER)
         self.clock.sleep(seconds)
         return seconds
 
@@ -450,17 +452,33 @@ def state(phase: str, run: Run, name: str, **extra: Any) -> dict[str, Any]:
 
 
 # --- waiting ---------------------------------------------------------------------------------
-def wait(run: Run, name: str, extra: dict[str, str], created: bool, check_owner: bool = False) -> Outcome:
+def wait(
+    run: Run,
+    name: str,
+    extra: dict[str, str],
+    created: bool,
+    *,
+    first: dict[str, Any] | None = None,
+    start_at: float | None = None,
+    check_owner: bool = False,
+) -> Outcome:
     """Describe until the resource reaches a final status; hand over when this
-    invocation runs out; at the deadline stop it and answer FAILED. A
+    invocation runs out; at the deadline stop it and answer FAILED.
+
+    ``first`` is a describe just made (nothing is described again before using
+    it); otherwise the first describe waits until ``start_at``: a random point
+    of the first interval after a create (so resources created together do not
+    describe together), or where the previous invocation's cadence left off. A
     continuation (``check_owner``) first makes sure the resource is this one's:
     its event could have been crafted."""
     kind = run.kind
     next_check = run.now() + WANTED_CHECK_SECONDS
     carry = {"Extra": extra, "Created": created}
+    if first is None and start_at is not None and run.now() < start_at < run.work_until:
+        run.clock.sleep(start_at - run.now())
     while True:
         try:
-            described = run.describe(name)
+            described, first = (first, None) if first is not None else (run.describe(name), None)
             if described is not None and check_owner:
                 if not run.owns(name, described):
                     return Answer(FAILED, run.physical_id, run.not_ours(name, described))
@@ -468,9 +486,10 @@ def wait(run: Run, name: str, extra: dict[str, str], created: bool, check_owner:
         except OutOfTime:
             if run.now() >= run.deadline:
                 return at_deadline(run, name, "unknown", extra=extra)
-            return HandOver(state(PHASE_WAIT, run, name, **carry))
+            return HandOver(state(PHASE_WAIT, run, name, NextDescribe=run.now(), **carry))
         if described is None:
             raise Failure(f"The {kind.noun} {name} disappeared while being waited for (deleted outside this stack?)")
+        described_at = run.now()
         status = run.status_of(described)
         if status in kind.statuses.succeeded:
             return Answer(SUCCESS, name, data=kind.attributes(described, extra))
@@ -483,7 +502,7 @@ def wait(run: Run, name: str, extra: dict[str, str], created: bool, check_owner:
             if not run.still_wanted():
                 return cancelled(run, name, created)
         if not run.pause_or_stop():
-            return HandOver(state(PHASE_WAIT, run, name, **carry))
+            return HandOver(state(PHASE_WAIT, run, name, NextDescribe=described_at + run.interval, **carry))
 
 
 def at_deadline(
@@ -567,6 +586,8 @@ def remove(run: Run, name: str, final: dict[str, str] | None = None, sent: dict[
                     sent["Stop"] = _tolerant(run, kind.stop_method, name)
             elif status not in statuses.stopping and status not in statuses.deleting and not sent["Delete"]:
                 sent["Delete"] = _tolerant(run, kind.delete_method, name)
+                if sent["Delete"]:
+                    continue  # look again at once: most deletes are done by then
         except OutOfTime:
             if run.now() < run.deadline:
                 return handing_over()
@@ -680,7 +701,7 @@ def create(run: Run, desired: Desired) -> Outcome:
             )
         if run.status_of(existing) not in kind.statuses.failed:
             logger.info("adopting this resource's own %s %s (%s)", kind.noun, name, run.status_of(existing))
-            return wait(run, name, extra, created=False)
+            return wait(run, name, extra, created=False, first=existing)
         logger.info("%s ended %s: deleting it and making it again", name, run.status_of(existing))
         if isinstance(remove(run, name), HandOver) or run.describe(name) is not None:
             raise Failure(f"The {kind.noun} {name} ended badly and could not be deleted in time to make it again")
@@ -689,7 +710,7 @@ def create(run: Run, desired: Desired) -> Outcome:
     created = start(run, desired)
     if not run.still_wanted():
         return cancelled(run, name, created)
-    return wait(run, name, extra, created)
+    return wait(run, name, extra, created, start_at=run.now() + run.env.rng.uniform(0.0, run.interval))
 
 
 # --- updating ------------------------------------------------------------------------------
@@ -749,7 +770,7 @@ def update(run: Run, desired: Desired, old_properties: Any) -> Outcome:
     if run.status_of(existing) in kind.statuses.failed:
         raise Failure(kind.failure_reason(name, existing))
     extra = kind.recall(run, desired, existing)
-    return wait(run, name, extra, created=False)
+    return wait(run, name, extra, created=False, first=existing)
 
 
 # --- deleting ------------------------------------------------------------------------------
@@ -853,5 +874,7 @@ def resume(run: Run, continuation: dict[str, Any]) -> Outcome:
         if not run.still_wanted():
             return cancelled(run, name, created)
         extra = {str(k): str(v) for k, v in (continuation.get("Extra") or {}).items()}
-        return wait(run, name, extra, created, check_owner=True)
+        next_describe = continuation.get("NextDescribe")
+        start_at = float(next_describe) if isinstance(next_describe, (int, float)) else None
+        return wait(run, name, extra, created, start_at=start_at, check_owner=True)
     return Answer(FAILED, run.physical_id, f"Unknown continuation phase {phase!r}")

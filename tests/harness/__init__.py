@@ -386,6 +386,7 @@ class Lifecycle:
         self.lambda_.on_invoke = self._handed_over
         self._requests: dict[str, tuple[str, str]] = {}  # path -> (RequestType, logical id)
         self._answered: set[str] = set()
+        self.answered_at: dict[str, float] = {}  # path -> when CloudFormation got its (first) answer
         self._pool: list[Any] = []
         self.server.clock = self.world.now
         self.server.listeners.append(self._on_answer)
@@ -408,6 +409,7 @@ class Lifecycle:
     def _on_answer(self, path: str, body: dict[str, Any]) -> None:
         if path in self._requests and path not in self._answered:  # CloudFormation takes the first answer
             self._answered.add(path)
+            self.answered_at[path] = self.world.now()
             request_type, logical_id = self._requests[path]
             self.cloudformation.answered(request_type, logical_id, body)
 

@@ -59,6 +59,6 @@ def test_describes_stay_within_the_budget(stack_of_200: Any) -> None:
     life, _ = stack_of_200
     times = life.sagemaker.call_times("describe_compilation_job")
     start = min(times)
-    waiting = [t for t in times if t - start < 890.0]  # all 200 are waiting until t = 900 s
+    waiting = [t for t in times if 30.0 <= t - start < 890.0]  # all 200 are waiting until t = 900 s
     budget = _wire.DEFAULT_DESCRIBE_BUDGET
-    assert len(waiting) / 890.0 <= budget * 1.1
+    assert len(waiting) / 860.0 <= budget

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+
 import pytest
 from crhelper.resource_helper import CfnResource
 
@@ -74,4 +75,3 @@ def test_crhelper_is_pinned_exactly() -> None:
     deps = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
     assert "crhelper==2.0.12" in deps
     assert "crhelper==2.0.12" in (root / "requirements.txt").read_text().split()
-

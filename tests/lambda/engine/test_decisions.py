@@ -61,7 +61,8 @@ def test_whether_a_request_is_still_wanted(status: str, stack_physical_id: str, 
 
 
 @pytest.mark.parametrize(
-    ("resources", "budget", "expected"), [(1, 10.0, 5.0), (50, 10.0, 5.0), (100, 10.0, 10.0), (200, 10.0, 20.0), (200, 40.0, 5.0)]
+    ("resources", "budget", "expected"),
+    [(1, 10.0, 5.0), (50, 10.0, 5.0), (100, 10.0, 10.0), (200, 10.0, 20.0), (200, 40.0, 5.0)],
 )
 def test_the_describe_interval_keeps_a_stack_within_its_budget(resources: int, budget: float, expected: float) -> None:
     assert engine.describe_interval(5.0, resources, budget) == expected
@@ -92,7 +93,9 @@ def test_the_name_is_published_before_any_call() -> None:
     world = World()
     fake = FakeSageMaker(world)
     seen: list[tuple[str, int]] = []
-    engine.handle(KIND, env(fake, world), event("Create", props()), on_identity=lambda n: seen.append((n, len(fake.calls))))
+    engine.handle(
+        KIND, env(fake, world), event("Create", props()), on_identity=lambda n: seen.append((n, len(fake.calls)))
+    )
     assert seen[0] == (JOB_NAME, 0)
 
 
@@ -119,7 +122,9 @@ def test_delete_finds_the_job_by_the_name_in_the_properties() -> None:
     world = World()
     fake = FakeSageMaker(world)
     job_made_by_handler(fake, props())
-    outcome = engine.handle(KIND, env(fake, world), event("Delete", props(), PhysicalResourceId="made-up-by-cloudformation"))
+    outcome = engine.handle(
+        KIND, env(fake, world), event("Delete", props(), PhysicalResourceId="made-up-by-cloudformation")
+    )
     assert isinstance(outcome, engine.Answer) and outcome.status == "SUCCESS"
     assert outcome.physical_id == "made-up-by-cloudformation"
     assert JOB_NAME not in fake.jobs
@@ -139,7 +144,11 @@ def test_update_reads_the_old_properties_only_leniently() -> None:
 def test_the_ownership_tags_come_from_the_environment() -> None:
     world = World()
     fake = FakeSageMaker(world)
-    engine.handle(KIND, env(fake, world, stack_id="arn:aws:cloudformation:us-east-1:123456789012:stack/Env/1"), event("Create", props(), StackId=STACK_ID))
+    engine.handle(
+        KIND,
+        env(fake, world, stack_id="arn:aws:cloudformation:us-east-1:123456789012:stack/Env/1"),
+        event("Create", props(), StackId=STACK_ID),
+    )
     (call,) = fake.called("create_compilation_job")
     assert call["Tags"] == owner_tags("Resource", "arn:aws:cloudformation:us-east-1:123456789012:stack/Env/1")
     assert _wire.OWNER_STACK_TAG.startswith(_wire.TAG_PREFIX) and not _wire.TAG_PREFIX.startswith("aws:")
