@@ -34,7 +34,10 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench import sim, synth
-from tests.harness import ResponseServer
+from sagemaker_constructs import _wire
+from tests.harness import STACK_ID, ResponseServer
+
+os.environ.setdefault(_wire.ENV_STACK_ID, STACK_ID)  # the handler function's environment, as the construct renders it
 
 # End times dense enough to catch the worst case: across the first invocation, the
 # hand-over (the first invocation hands over at about 840 s) and after it.
