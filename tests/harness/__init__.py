@@ -482,3 +482,53 @@ class Lifecycle:
 
     def queued(self) -> list[Invocation]:
         return self.world.queued()
+
+
+# --- helpers for the handler tests (added with tests/lambda; nothing above depends on them) --------
+OTHER_STACK_ID = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/OtherStack/9f8e7d60-0000-11ef-0000-0a0b0c0d0e0f"
+
+
+def as_made_by_handler(
+    request: dict[str, Any], logical_id: str = "Resource", stack_id: str = STACK_ID
+) -> dict[str, Any]:
+    """A Create* request as the handler sends it: the user's tags, then the ownership tags."""
+    made = copy.deepcopy(request)
+    made["Tags"] = list(made.get("Tags") or []) + owner_tags(logical_id, stack_id)
+    return made
+
+
+def owner_tag_dict(logical_id: str = "Resource", stack_id: str = STACK_ID) -> dict[str, str]:
+    """The ownership tags as the fake stores a resource's tags (key -> value)."""
+    return {tag["Key"]: tag["Value"] for tag in owner_tags(logical_id, stack_id)}
+
+
+def hand_over_payloads(life: Lifecycle) -> list[dict[str, Any]]:
+    """The events the handler's self-invocations carried, in order."""
+    return [json.loads(call["Payload"]) for call in life.lambda_.calls]
+
+
+def assert_hand_overs_invoke_only_this_function(life: Lifecycle) -> None:
+    """Every hand-over is an asynchronous Invoke of the function's own ARN with a
+    continuation and no resource properties."""
+    for call, payload in zip(life.lambda_.calls, hand_over_payloads(life), strict=True):
+        assert call["FunctionName"] == FUNCTION_ARN
+        assert call["InvocationType"] == "Event"
+        assert payload[_wire.CRHELPER_POLL_KEY] is True
+        assert isinstance(payload[_wire.CONTINUATION_KEY], dict)
+        assert "ResourceProperties" not in payload and "OldResourceProperties" not in payload
+
+
+def follow_hand_overs(life: Lifecycle, event: dict[str, Any]) -> Answer:
+    """After ``life.invoke(event)`` handed over: run the continuations until
+    CloudFormation has an answer for ``event`` (without submitting it again)."""
+    life.world.run(stop=lambda: life.answer(event).body is not None)
+    return life.answer(event)
+
+
+def assert_nothing_left_running(life: Lifecycle) -> None:
+    """Once answered, no continuation is queued and running the world starts none."""
+    assert life.queued() == []
+    before = (life.continuations(), len(life.lambda_.calls))
+    life.run_all()
+    assert (life.continuations(), len(life.lambda_.calls)) == before
+    assert not any(invocation.timed_out for invocation in life.world.invocations)

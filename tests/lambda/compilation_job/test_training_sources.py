@@ -10,6 +10,7 @@ from typing import Any
 
 from sagemaker_constructs import _wire
 from sagemaker_constructs.model_source import SearchFilter
+from tests.harness import as_made_by_handler, assert_hand_overs_invoke_only_this_function, owner_tag_dict
 from tests.harness.fake_sagemaker import Script, client_error
 
 NAME = "teststack--compile-0123456789"
@@ -63,12 +64,13 @@ def job_properties(source: dict[str, Any], name: str = NAME, **overrides: Any) -
 
 
 def existing_job_request(props: dict[str, Any], s3_uri: str) -> dict[str, Any]:
-    """The CreateCompilationJob request a job made earlier from these properties had."""
+    """The CreateCompilationJob request this resource made earlier from these properties
+    (changed: with the ownership tags, without which a job is not adopted)."""
     request = copy.deepcopy(props)
     request.pop("ServiceTimeout")
     request.pop("Options")
     request["InputConfig"]["S3Uri"] = s3_uri
-    return request
+    return as_made_by_handler(request)
 
 
 # --- from_training_job ---------------------------------------------------------------
@@ -99,7 +101,12 @@ def test_training_job_still_in_progress_fails_naming_it_and_its_status(make_life
     assert f"Training job {TRAINING} status InProgress" in answer.reason
     assert len(answer.reason) <= 256
     assert life.sagemaker.called("create_compilation_job") == []
-    assert answer.physical_id != NAME  # nothing was created: the rollback Delete must not touch the name
+    # Changed: the physical id is the name (was: a generated one); the rollback Delete finds nothing to remove.
+    assert answer.physical_id == NAME
+    rollback = life.invoke(life.event("Delete", job_properties(training_source()), physical_id=answer.physical_id))
+    assert rollback.status == "SUCCESS"
+    assert [op for op, _ in life.sagemaker.calls][-1:] == ["describe_compilation_job"]
+    assert life.sagemaker.called("delete_compilation_job") == [] and life.sagemaker.called("stop_compilation_job") == []
 
 
 def test_failed_training_job_fails_with_its_failure_reason_at_the_end(make_lifecycle: Any) -> None:
@@ -128,14 +135,15 @@ def test_training_job_that_does_not_exist_fails_naming_it(make_lifecycle: Any) -
     assert life.sagemaker.called("create_compilation_job") == []
 
 
-def test_job_that_polls_still_answers_the_source_attributes(make_lifecycle: Any) -> None:
+def test_job_that_is_handed_over_still_answers_the_source_attributes(make_lifecycle: Any) -> None:
     life = make_lifecycle(lambda_timeout=120.0)
     life.sagemaker.training_jobs[TRAINING] = training_job(TRAINING)
     life.sagemaker.job_scripts[NAME] = Script([(0, "STARTING"), (30, "INPROGRESS"), (400, "COMPLETED")])
 
     answer = life.run_until_answered(life.event("Create", job_properties(training_source())))
 
-    assert life.events.created_rule_names  # the first invocation handed over to polling
+    assert life.continuations() >= 1  # the first invocation handed over (was: it armed a polling rule)
+    assert_hand_overs_invoke_only_this_function(life)
     assert answer.status == "SUCCESS"
     assert answer.data["CompilationJobStatus"] == "COMPLETED"
     assert answer.data["SourceTrainingJobName"] == TRAINING
@@ -202,7 +210,7 @@ def test_no_match_fails_naming_the_filters_and_creates_nothing(make_lifecycle: A
     assert len(answer.reason) <= 256
     assert life.sagemaker.called("describe_training_job") == []
     assert life.sagemaker.called("create_compilation_job") == []
-    assert answer.physical_id != NAME
+    assert answer.physical_id == NAME  # changed: the name, once the properties parse (was: a generated id)
 
 
 def test_no_match_with_long_filters_keeps_the_reason_short_and_readable(make_lifecycle: Any) -> None:
@@ -296,7 +304,7 @@ def test_update_of_tags_only_keeps_the_training_job_attributes(make_lifecycle: A
     answer = life.invoke(life.event("Update", new, physical_id=NAME, old_properties=old))
 
     assert answer.status == "SUCCESS"
-    assert life.sagemaker.jobs[NAME].tags == {"team": "vision"}
+    assert life.sagemaker.jobs[NAME].tags == {"team": "vision", **owner_tag_dict()}  # changed: ownership tags stay
     assert answer.data["SourceTrainingJobName"] == TRAINING
     assert answer.data["SourceModelS3Uri"] == ARTIFACTS
     assert len(life.sagemaker.called("create_compilation_job")) == 1

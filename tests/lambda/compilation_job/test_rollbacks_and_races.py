@@ -2,7 +2,11 @@
 
 Deletes racing a job's own completion or another invocation, network errors
 after a job started, a STOPPING job of the same name, and update rollbacks of
-jobs with deploy-time model sources and of flow definitions."""
+jobs with deploy-time model sources and of flow definitions.
+
+Every resource made beforehand here is one this resource made, so it carries
+the ownership tags (``owned``): only such a resource is adopted, stopped or
+deleted (changed: they were untagged before ownership)."""
 
 from __future__ import annotations
 
@@ -12,15 +16,20 @@ from typing import Any
 from botocore.exceptions import ReadTimeoutError
 
 from sagemaker_constructs import _wire
+from tests.harness import as_made_by_handler
 from tests.harness.fake_sagemaker import FakeSageMaker, Script, client_error
-from tests.harness.properties import JOB_NAME
-from tests.harness.properties import api_request as api
+from tests.harness.properties import JOB_NAME, api_request
 from tests.harness.properties import compilation_job_properties as props
 
 NAME = JOB_NAME
 NEW_NAME = "teststack--compile-abcdef0123"
 TRAINING = "resnet-train-2024-06-01"
 ARTIFACTS = f"s3://training-out/{TRAINING}/output/model.tar.gz"
+
+
+def api(p: dict[str, Any], s3_uri: str | None = None) -> dict[str, Any]:
+    """The Create* request the handler sent for ``p``: ownership tags included."""
+    return as_made_by_handler(api_request(p, s3_uri))
 
 
 def src_props(source: dict[str, Any], name: str = NAME, **overrides: Any) -> dict[str, Any]:
@@ -95,6 +104,7 @@ def test_delete_when_a_concurrent_invocation_deleted_first_succeeds(make_lifecyc
     life.sagemaker.fail("delete_compilation_job", client_error("ResourceNotFound", "Could not find job"))
     answer = life.invoke(life.event("Delete", props(), physical_id=NAME))
     assert answer.status == "SUCCESS", answer.reason  # actual: FAILED -> DELETE_FAILED
+    assert NAME not in life.sagemaker.jobs
 
 
 # F3: a transient network error after the job started answers FAILED with a made-up id: job leaked
@@ -114,7 +124,7 @@ def test_transient_network_error_after_start_keeps_the_job_name_as_physical_id(m
     life = make_lifecycle(sagemaker=FlakyDescribe())
     life.sagemaker.job_scripts[NAME] = Script([(0, "INPROGRESS"), (600, "COMPLETED")])
     answer = life.invoke(life.event("Create", props()))
-    print(answer.status, answer.physical_id, answer.reason)
+    assert answer.physical_id == NAME
     rollback = life.invoke(life.event("Delete", props(), physical_id=answer.physical_id))
     assert rollback.status == "SUCCESS"
     assert NAME not in life.sagemaker.jobs, (
@@ -132,8 +142,11 @@ def test_create_finding_a_stopping_job_hands_back_before_the_lambda_times_out(ma
     life.sagemaker.create_compilation_job(**api(props()))
     life.sagemaker.stop_compilation_job(CompilationJobName=NAME)
     start = life.clock.now()
-    life.invoke(life.event("Create", props()))
+    answer = life.invoke(life.event("Create", props()))
     assert life.clock.now() - start < 120.0, f"handler ran {life.clock.now() - start:.0f} s in a 120 s Lambda"
+    assert not life.world.invocations[-1].timed_out
+    assert answer.status == "FAILED" and "STOPPING" in answer.reason
+    assert len(life.sagemaker.called("create_compilation_job")) == 1  # only the one made above
 
 
 # F1c: generated name, CloudFormation kept the old physical id after the failed update
@@ -184,7 +197,7 @@ def test_flow_rollback_after_removing_an_optional_field_is_adopted(make_lifecycl
     req = copy.deepcopy(old)
     req.pop("ServiceTimeout")
     req.pop("Options")
-    life.sagemaker.create_flow_definition(**req)
+    life.sagemaker.create_flow_definition(**as_made_by_handler(req))
     life.clock.advance(10)
     loop = dict(old["HumanLoopConfig"])
     loop.pop("TaskTimeLimitInSeconds")
