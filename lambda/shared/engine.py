@@ -309,11 +309,15 @@ class Run:
         self.clock.sleep(seconds)
         return seconds
 
+    def pause_fits(self) -> bool:
+        """Whether one more pause and describe fit before this invocation must hand over."""
+        return self.now() + self.interval * (1.0 + DESCRIBE_JITTER) < self.work_until
+
     def pause_or_stop(self) -> bool:
         """Pause before the next describe; False when this invocation must hand
         over instead. When the deadline comes before the invocation's end, wait
         for it here rather than handing over again and again."""
-        if self.now() + self.interval * (1.0 + DESCRIBE_JITTER) < self.work_until:
+        if self.pause_fits():
             self.pause()
             return True
         if self.deadline <= self.invocation_until and self.now() < self.deadline:
@@ -624,7 +628,7 @@ def settle(run: Run, name: str, described: dict[str, Any] | None) -> dict[str, A
     while described is not None and (
         run.status_of(described) in statuses.stopping or run.status_of(described) in statuses.deleting
     ):
-        if not run.next_pause_fits():
+        if not run.pause_fits():
             raise Failure(
                 f"A {run.kind.noun} named {name} was still {run.status_of(described)}; deploy again once it is gone"
             )

@@ -30,10 +30,6 @@ from tests.harness.properties import compilation_job_properties as job_propertie
 NAME = JOB_NAME
 NEW_NAME = "teststack--compile-abcdef0123"
 ROLE = JOB_ROLE
-LATE_CONTINUATION = (
-    "engine: resume() describes (engine.py:823) without catching OutOfTime, so a continuation that starts at or after "
-    "its deadline answers 'Ran out of time ...' from handle() and never reaches at_deadline() (no stop, wrong reason)"
-)
 MUTATING = ("create_compilation_job", "stop_compilation_job", "delete_compilation_job", "add_tags", "delete_tags")
 
 
@@ -146,7 +142,6 @@ def test_delete_retried_after_the_job_is_gone_succeeds(make_lifecycle: Any) -> N
 
 
 # --- the deadline ----------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason=LATE_CONTINUATION)
 def test_job_that_never_ends_is_stopped_and_answered_before_cloudformation_gives_up(make_lifecycle: Any) -> None:
     life = make_lifecycle()
     life.sagemaker.job_scripts[NAME] = Script([(0, "INPROGRESS")])
@@ -165,7 +160,6 @@ def test_job_that_never_ends_is_stopped_and_answered_before_cloudformation_gives
     assert_done(life)
 
 
-@pytest.mark.xfail(strict=True, reason=LATE_CONTINUATION)
 def test_continuation_arriving_after_the_deadline_stops_cleans_up_and_answers(make_lifecycle: Any) -> None:
     life = make_lifecycle(lambda_timeout=120.0)
     life.sagemaker.job_scripts[NAME] = Script([(0, "INPROGRESS")])
@@ -182,7 +176,6 @@ def test_continuation_arriving_after_the_deadline_stops_cleans_up_and_answers(ma
     assert_done(life)
 
 
-@pytest.mark.xfail(strict=True, reason=LATE_CONTINUATION)
 def test_continuation_after_the_deadline_with_describe_throttled_still_answers(make_lifecycle: Any) -> None:
     life = make_lifecycle(lambda_timeout=120.0)
     life.sagemaker.job_scripts[NAME] = Script([(0, "INPROGRESS")])

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from sagemaker_constructs import _wire
 from tests.harness import Lifecycle, as_made_by_handler, hand_over_payloads
 from tests.harness.fake_sagemaker import Script, client_error
 from tests.harness.properties import api_request
@@ -160,11 +159,6 @@ def test_failed_definition_reason_of_exactly_256_is_whole_and_longer_keeps_the_t
 
 
 # --- the deadline ----------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: wait() hands over at engine.py:469 when the deadline falls inside the invocation (work_until == "
-    "deadline) instead of answering at the deadline; the late continuation then fails in resume's describe (:823)",
-)
 def test_definition_never_active_fails_before_cloudformation_gives_up(make_lifecycle: Any) -> None:
     life = make(make_lifecycle)
     life.sagemaker.flow_scripts[NAME] = Script([(0, "Initializing")])
@@ -188,13 +182,14 @@ def test_dead_response_url_costs_bounded_rounds_and_hands_the_answer_over(make_l
     life.server.dead_paths.add(path)
     answer = life.invoke(event)
     assert answer.body is None
-    # Changed: rounds of SEND_ATTEMPTS within the invocation (was: one round), then the answer is handed over.
+    # Changed: rounds of SEND_ATTEMPTS (was: one round) until CloudFormation's deadline (ServiceTimeout 600 s,
+    # inside this invocation), and then no more: nothing is handed over past the deadline.
     attempts = life.handler.adapter.SEND_ATTEMPTS
     assert answer.attempts > attempts and answer.attempts % attempts == 0
     assert not life.world.invocations[-1].timed_out
-    (payload,) = hand_over_payloads(life)
-    assert payload[_wire.CONTINUATION_KEY]["Phase"] == "answer"
-    assert payload[_wire.CONTINUATION_KEY]["Answer"]["PhysicalResourceId"] == NAME
+    assert hand_over_payloads(life) == []
+    last = life.world.invocations[-1]
+    assert last.ended_at - last.start <= SERVICE_TIMEOUT + life.handler.adapter.SEND_WORST_CASE_SECONDS
 
 
 # --- rollback paths and bad properties ------------------------------------------------------
