@@ -517,6 +517,7 @@ def at_deadline(
     not given, ownership, stop): each ends within CALL_WORST_SECONDS, and the
     invocation keeps INVOCATION_MARGIN_SECONDS."""
     kind = run.kind
+    stopped = False
     try:
         if described is None:
             described = run.sagemaker(kind.describe_method, **kind.name_kwargs(name))
@@ -533,6 +534,7 @@ def at_deadline(
                 and tags.get(_wire.OWNER_LOGICAL_ID_TAG) == run.logical_id
             ):
                 run.sagemaker(kind.stop_method, **kind.name_kwargs(name))
+                stopped = True
     except Exception as error:  # noqa: BLE001 - the answer matters more; the rollback Delete stops it
         logger.warning("the last look at %s at the deadline: %s", name, error)
     return Answer(
@@ -540,7 +542,11 @@ def at_deadline(
         name,
         compose_reason(
             f"The {kind.noun} did not end before the deadline that keeps CloudFormation's ServiceTimeout."
-            + (" The handler stopped it (raise max_runtime if it needs longer)." if kind.stop_method else ""),
+            + (
+                " The handler stopped it (raise max_runtime if it needs longer)."
+                if stopped
+                else " The rollback Delete removes it."
+            ),
             kind.reason_key(name, status),
             f"still {status} at the deadline",
         ),
