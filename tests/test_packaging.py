@@ -31,7 +31,17 @@ from packaging.requirements import Requirement
 REPO = Path(__file__).resolve().parent.parent
 HANDLER_KINDS = ("compilation_job", "flow_definition")
 # What every handler asset needs at run time (lambda/shared, the wire contract, crhelper).
-HANDLER_RUNTIME_FILES = ("index.py", "logic.py", "cfn_resource.py", "aws_calls.py", "_wire.py", "crhelper/__init__.py")
+HANDLER_RUNTIME_FILES = (
+    "index.py",
+    "spec.py",
+    "engine.py",
+    "adapter.py",
+    "properties.py",
+    "clients.py",
+    "aws_calls.py",
+    "_wire.py",
+    "crhelper/__init__.py",
+)
 COPY_IGNORE = shutil.ignore_patterns(
     ".git",
     ".venv",
@@ -174,10 +184,11 @@ def test_cdk_dependencies_are_lower_bounded_ranges(metadata: dict[str, list[str]
     assert not spec.contains(f"{major - 1}.999.0"), f"{major - 1}.x is accepted: {spec}"
 
 
-def test_crhelper_is_pinned_to_one_minor_version(metadata: dict[str, list[str]]) -> None:
+def test_crhelper_is_pinned_exactly(metadata: dict[str, list[str]]) -> None:
+    # The handler adapter overrides crhelper internals (lambda/shared/adapter.py): any other release must be reviewed.
     spec = _requirements(metadata)["crhelper"].specifier
-    assert spec.contains("2.0.12") and spec.contains("2.0.99")
-    assert not spec.contains("2.0.11") and not spec.contains("2.1.0")
+    assert spec.contains("2.0.12")
+    assert not spec.contains("2.0.13") and not spec.contains("2.0.11")
 
 
 # --- an app synthesizes from the installed wheel alone ------------------------------------
