@@ -55,3 +55,13 @@ bench: $(VENV)/.installed node_modules/.installed
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
+
+## make integ: deploy and destroy each integ app (integ/integ_*.py) in a real AWS account, report
+## each assertion, then run the pytest -m aws suite; results go to ASSUMPTIONS.md. It costs money:
+## see the README, "Integration tests". One app: make integ INTEG_APPS=integ_compilation_job.
+## INTEG_ARGS passes options to scripts/integ.py: -c workteam_arn=ARN, --keep, --no-pytest, --no-record.
+INTEG_APPS ?=
+INTEG_ARGS ?=
+.PHONY: integ
+integ: $(VENV)/.installed node_modules/.installed
+	$(PY) -m scripts.integ $(INTEG_APPS) $(INTEG_ARGS)

@@ -34,7 +34,15 @@ from dataclasses import dataclass, field
 import jsii
 from aws_cdk import App, CfnOutput, CfnResource, Duration, IAspect, RemovalPolicy, Stack
 from aws_cdk import aws_s3 as s3
-from aws_cdk.integ_tests_alpha import ActualResult, EqualsAssertion, ExpectedResult, IApiCall, IntegTest
+from aws_cdk.integ_tests_alpha import (
+    ActualResult,
+    EqualsAssertion,
+    ExpectedResult,
+    IApiCall,
+    IDeployAssert,
+    IntegTest,
+    Match,
+)
 from constructs import IConstruct
 
 # The ownership tags the handlers put on everything they create (sagemaker_constructs/_wire.py
@@ -131,6 +139,19 @@ def must_equal(scope: IConstruct, construct_id: str, actual: ActualResult, expec
     return assertion
 
 
+def must_have(call: IApiCall, fields: dict[str, tuple[str, ExpectedResult]]) -> IApiCall:
+    """One :func:`must_equal` per entry ``construct id: (dotted path in the response, expected)``."""
+    for construct_id, (path, expected) in fields.items():
+        must_equal(call, construct_id, ActualResult.from_aws_api_call(call, path), expected)
+    return call
+
+
+def must_be_owned_by(assertions: IDeployAssert, stack: Stack, arn: str) -> IApiCall:
+    """``ListTags`` on ``arn`` shows the ownership tag naming ``stack`` (see :func:`owner_tags_expected`)."""
+    tags = assertions.aws_api_call("SageMaker", "listTags", {"ResourceArn": arn})
+    return must_match_eventually(tags, owner_tags_expected(stack))
+
+
 def must_match_eventually(call: IApiCall, expected: ExpectedResult, timeout_minutes: int = 3) -> IApiCall:
     """``call`` is made until its whole result matches ``expected``; the deploy fails after ``timeout_minutes``."""
     return call.expect(expected).wait_for_assertions(
@@ -144,8 +165,6 @@ def owner_tags_expected(stack: Stack) -> ExpectedResult:
     The stack's ARN is known only at deploy time, and ``Ref AWS::StackId`` in
     the assertion stack would be that stack's own, so the value is matched by
     the stack name it contains."""
-    from aws_cdk.integ_tests_alpha import Match
-
     return ExpectedResult.object_like(
         {
             "Tags": Match.array_with(

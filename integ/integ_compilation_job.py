@@ -18,27 +18,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from aws_cdk import App, Duration, Fn
-from aws_cdk.integ_tests_alpha import ActualResult, ExpectedResult
+from aws_cdk.integ_tests_alpha import ExpectedResult
 
-from integ.common import (
-    IntegApp,
-    allow,
-    integ_app,
-    must_equal,
-    must_match_eventually,
-    owner_tags_expected,
-    scratch_bucket,
-)
+from integ.common import Input, IntegApp, allow, integ_app, must_be_owned_by, must_have, scratch_bucket
 from sagemaker_constructs import CompilationJob, Framework, ModelSource, TargetDevice
 
 NAME = "CompilationJob"
+REQUIRED: tuple[Input, ...] = ()  # what scripts/integ.py needs given before it deploys this app
 MODEL = Path(__file__).resolve().parent / "model" / "model.tar.gz"
 INPUT_SHAPE = {"data": [1, 3, 8, 8]}  # scripts/make_tiny_model.py INPUT_NAME, INPUT_SHAPE
 OUTPUT_PREFIX = "compiled/"
 
 
 def build(app: App) -> IntegApp:
-    stack, finish = integ_app(app, NAME)
+    stack, finish = integ_app(app, NAME, REQUIRED)
     bucket = scratch_bucket(stack)
     job = CompilationJob(
         stack,
@@ -57,17 +50,15 @@ def build(app: App) -> IntegApp:
     describe = assertions.aws_api_call(
         "SageMaker", "describeCompilationJob", {"CompilationJobName": job.compilation_job_name}
     )
-    must_equal(
+    must_have(
         describe,
-        "JobCompleted",
-        ActualResult.from_aws_api_call(describe, "CompilationJobStatus"),
-        ExpectedResult.exact("COMPLETED"),
-    )
-    must_equal(
-        describe,
-        "ArtifactAttributeIsDescribed",
-        ActualResult.from_aws_api_call(describe, "ModelArtifacts.S3ModelArtifacts"),
-        ExpectedResult.exact(job.model_artifacts_s3_uri),
+        {
+            "JobCompleted": ("CompilationJobStatus", ExpectedResult.exact("COMPLETED")),
+            "ArtifactAttributeIsDescribed": (
+                "ModelArtifacts.S3ModelArtifacts",
+                ExpectedResult.exact(job.model_artifacts_s3_uri),
+            ),
+        },
     )
 
     # The artifact's key: what follows "/<prefix><job name>/" in its URI. (Fn::Split takes
@@ -78,15 +69,10 @@ def build(app: App) -> IntegApp:
     head = assertions.aws_api_call("S3", "headObject", {"Bucket": bucket.bucket_name, "Key": job_prefix + file_name})
     allow(head, ["s3:GetObject"], [bucket.arn_for_objects(f"{job_prefix}*")])
     allow(head, ["s3:ListBucket"], [bucket.bucket_arn])  # a missing object is then 404, not 403
-    must_equal(
-        head,
-        "ArtifactObjectExists",
-        ActualResult.from_aws_api_call(head, "ETag"),  # HeadObject of a missing object fails by itself
-        ExpectedResult.string_like_regexp(".+"),
-    )
+    # HeadObject of a missing object fails the deploy by itself; the ETag reports it.
+    must_have(head, {"ArtifactObjectExists": ("ETag", ExpectedResult.string_like_regexp(".+"))})
 
-    tags = assertions.aws_api_call("SageMaker", "listTags", {"ResourceArn": job.compilation_job_arn})
-    must_match_eventually(tags, owner_tags_expected(stack))
+    must_be_owned_by(assertions, stack, job.compilation_job_arn)
     return integ
 
 

@@ -22,28 +22,20 @@ from pathlib import Path
 
 from aws_cdk import App, Duration
 from aws_cdk import aws_sagemaker as sagemaker
-from aws_cdk.integ_tests_alpha import ActualResult, ExpectedResult
+from aws_cdk.integ_tests_alpha import ExpectedResult
 
-from integ.common import (
-    PLACEHOLDER,
-    Input,
-    IntegApp,
-    integ_app,
-    must_equal,
-    must_match_eventually,
-    owner_tags_expected,
-    scratch_bucket,
-)
+from integ.common import PLACEHOLDER, Input, IntegApp, integ_app, must_be_owned_by, must_have, scratch_bucket
 from sagemaker_constructs import FlowDefinition
 
 NAME = "FlowDefinition"
 WORKTEAM = Input("workteam_arn", "SMC_INTEG_WORKTEAM_ARN", "the ARN of a private work team in the account and region")
+REQUIRED = (WORKTEAM,)  # what scripts/integ.py needs given before it deploys this app
 TEMPLATE = Path(__file__).resolve().parent / "worker_template.liquid.html"
 TASK_UI_NAME = "integ-flow-definition-review"  # fixed: one run at a time per account and region
 
 
 def build(app: App) -> IntegApp:
-    stack, finish = integ_app(app, NAME, (WORKTEAM,))
+    stack, finish = integ_app(app, NAME, REQUIRED)
     workteam_arn = WORKTEAM.value(app) or stack.format_arn(
         service="sagemaker", resource="workteam", resource_name=f"private-crowd/{PLACEHOLDER}"
     )
@@ -69,31 +61,21 @@ def build(app: App) -> IntegApp:
     assertions = integ.test.assertions
 
     ui = assertions.aws_api_call("SageMaker", "describeHumanTaskUi", {"HumanTaskUiName": TASK_UI_NAME})
-    must_equal(
-        ui,
-        "TaskUiActive",
-        ActualResult.from_aws_api_call(ui, "HumanTaskUiStatus"),
-        ExpectedResult.exact("Active"),
-    )
-
+    must_have(ui, {"TaskUiActive": ("HumanTaskUiStatus", ExpectedResult.exact("Active"))})
     describe = assertions.aws_api_call(
         "SageMaker", "describeFlowDefinition", {"FlowDefinitionName": flow.flow_definition_name}
     )
-    must_equal(
+    must_have(
         describe,
-        "FlowDefinitionActive",
-        ActualResult.from_aws_api_call(describe, "FlowDefinitionStatus"),
-        ExpectedResult.exact("Active"),
+        {
+            "FlowDefinitionActive": ("FlowDefinitionStatus", ExpectedResult.exact("Active")),
+            "FlowDefinitionUsesTheTaskUi": (
+                "HumanLoopConfig.HumanTaskUiArn",
+                ExpectedResult.exact(task_ui.attr_human_task_ui_arn),
+            ),
+        },
     )
-    must_equal(
-        describe,
-        "FlowDefinitionUsesTheTaskUi",
-        ActualResult.from_aws_api_call(describe, "HumanLoopConfig.HumanTaskUiArn"),
-        ExpectedResult.exact(task_ui.attr_human_task_ui_arn),
-    )
-
-    tags = assertions.aws_api_call("SageMaker", "listTags", {"ResourceArn": flow.flow_definition_arn})
-    must_match_eventually(tags, owner_tags_expected(stack))
+    must_be_owned_by(assertions, stack, flow.flow_definition_arn)
     return integ
 
 

@@ -24,9 +24,9 @@ import json
 
 from aws_cdk import App, Duration
 from aws_cdk import aws_s3 as s3
-from aws_cdk.integ_tests_alpha import ActualResult, ExpectedResult
+from aws_cdk.integ_tests_alpha import ExpectedResult
 
-from integ.common import PLACEHOLDER, Input, IntegApp, integ_app, must_equal, scratch_bucket
+from integ.common import PLACEHOLDER, Input, IntegApp, integ_app, must_have, scratch_bucket
 from sagemaker_constructs import CompilationJob, Framework, ModelSource, TargetDevice
 
 NAME = "TrainingSource"
@@ -34,10 +34,11 @@ TRAINING_JOB = Input("training_job_name", "SMC_INTEG_TRAINING_JOB", "the name of
 TRAINING_BUCKET = Input("training_output_bucket", "SMC_INTEG_TRAINING_BUCKET", "the bucket holding its artifacts")
 FRAMEWORK = Input("training_framework", "SMC_INTEG_TRAINING_FRAMEWORK", "the framework of its model (XGBOOST)")
 INPUT_SHAPE = Input("training_input_shape", "SMC_INTEG_TRAINING_INPUT_SHAPE", "the model's input shape, as JSON")
+REQUIRED = (TRAINING_JOB, TRAINING_BUCKET)  # what scripts/integ.py needs given before it deploys this app
 
 
 def build(app: App) -> IntegApp:
-    stack, finish = integ_app(app, NAME, (TRAINING_JOB, TRAINING_BUCKET))
+    stack, finish = integ_app(app, NAME, REQUIRED)
     training_job = TRAINING_JOB.value(app) or f"{PLACEHOLDER}-training-job"
     training_bucket = s3.Bucket.from_bucket_name(
         stack, "TrainingOutput", TRAINING_BUCKET.value(app) or f"{PLACEHOLDER}-training-output"
@@ -60,31 +61,23 @@ def build(app: App) -> IntegApp:
     describe = assertions.aws_api_call(
         "SageMaker", "describeCompilationJob", {"CompilationJobName": job.compilation_job_name}
     )
-    must_equal(
+    must_have(
         describe,
-        "JobCompleted",
-        ActualResult.from_aws_api_call(describe, "CompilationJobStatus"),
-        ExpectedResult.exact("COMPLETED"),
+        {
+            "JobCompleted": ("CompilationJobStatus", ExpectedResult.exact("COMPLETED")),
+            "CompiledTheSourceModel": ("InputConfig.S3Uri", ExpectedResult.exact(job.source_model_s3_uri)),
+        },
     )
-    must_equal(
-        describe,
-        "CompiledTheSourceModel",
-        ActualResult.from_aws_api_call(describe, "InputConfig.S3Uri"),
-        ExpectedResult.exact(job.source_model_s3_uri),
-    )
-
     training = assertions.aws_api_call("SageMaker", "describeTrainingJob", {"TrainingJobName": training_job})
-    must_equal(
+    must_have(
         training,
-        "SourceIsTheTrainingJobsArtifacts",
-        ActualResult.from_aws_api_call(training, "ModelArtifacts.S3ModelArtifacts"),
-        ExpectedResult.exact(job.source_model_s3_uri),
-    )
-    must_equal(
-        training,
-        "SourceTrainingJobNamed",
-        ActualResult.from_aws_api_call(training, "TrainingJobName"),
-        ExpectedResult.exact(job.source_training_job_name),
+        {
+            "SourceIsTheTrainingJobsArtifacts": (
+                "ModelArtifacts.S3ModelArtifacts",
+                ExpectedResult.exact(job.source_model_s3_uri),
+            ),
+            "SourceTrainingJobNamed": ("TrainingJobName", ExpectedResult.exact(job.source_training_job_name)),
+        },
     )
     return integ
 
