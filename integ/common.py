@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import jsii
-from aws_cdk import App, CfnOutput, CfnResource, Duration, IAspect, RemovalPolicy, Stack
+from aws_cdk import Annotations, App, CfnOutput, CfnResource, Duration, IAspect, RemovalPolicy, Stack
 from aws_cdk import aws_s3 as s3
 from aws_cdk.integ_tests_alpha import (
     ActualResult,
@@ -106,7 +106,11 @@ def integ_app(app: App, name: str, inputs: tuple[Input, ...] = ()) -> tuple[Stac
 
     def finish() -> IntegApp:
         test = IntegTest(app, name, test_cases=[stack], assertion_stack=assertions_stack)
-        assertions_stack.add_dependency(stack)  # deployed after it, destroyed before it
+        assertions_stack.add_stack_dependency(stack)  # deployed after it, destroyed before it
+        Annotations.of(assertions_stack).acknowledge_warning(
+            "@aws-cdk/core:crossStackReferencesDefaultStrong",
+            "strong references (exports) are wanted: the assertion stack is always destroyed first",
+        )
         return IntegApp(app, stack, assertions_stack, test, inputs)
 
     return stack, finish

@@ -202,14 +202,23 @@ def test_a4_a_duplicate_create_is_refused_as_in_use(job: Job, account: Account, 
     assert handlers["compilation_job"].aws_calls.error_code(error) in ("ResourceInUse", "ConflictException")
 
 
-def test_a5_the_ownership_tags_of_the_create_call_are_listed(job: Job, account: Account, handlers: Any) -> None:
-    """A5: tags given in CreateCompilationJob come back from ListTags on the job's ARN."""
+def test_a5_the_ownership_tags_of_the_create_call_are_listed_and_tags_change_in_place(
+    job: Job, account: Account, handlers: Any
+) -> None:
+    """A5: tags given in CreateCompilationJob come back from ListTags on the job's ARN, and
+    AddTags/DeleteTags (a tags-only update) work on that ARN."""
     wire = handlers["compilation_job"].wire
-    tags = account.client("sagemaker").list_tags(ResourceArn=job.answer.data["CompilationJobArn"])["Tags"]
+    sagemaker = account.client("sagemaker")
+    arn = job.answer.data["CompilationJobArn"]
+    tags = sagemaker.list_tags(ResourceArn=arn)["Tags"]
     observed("ListTags", tags)
     found = {t["Key"]: t["Value"] for t in tags}
     assert found[wire.OWNER_STACK_TAG] == account.stack_id
     assert found[wire.OWNER_LOGICAL_ID_TAG] == "Resource"
+    sagemaker.add_tags(ResourceArn=arn, Tags=[{"Key": "smc-aws-test", "Value": "added"}])
+    assert {"Key": "smc-aws-test", "Value": "added"} in sagemaker.list_tags(ResourceArn=arn)["Tags"]
+    sagemaker.delete_tags(ResourceArn=arn, TagKeys=["smc-aws-test"])
+    assert "smc-aws-test" not in {t["Key"] for t in sagemaker.list_tags(ResourceArn=arn)["Tags"]}
 
 
 def test_a6_not_found_is_recognised_for_each_describe(account: Account, handlers: Any) -> None:
@@ -305,9 +314,10 @@ def task_ui_arn(account: Account, workteam_arn: str) -> Iterator[str]:
 def test_a10_flow_definition_lifecycle_tags_linger_and_reuse(
     account: Account, handlers: Any, role_arn: str, bucket: str, workteam_arn: str, task_ui_arn: str
 ) -> None:
-    """A10–A13: the engine makes a flow definition Active; ListTags works on its ARN; a
-    duplicate create is refused as in use; the engine's Delete waits it out; the name
-    can be used again right after."""
+    """A10–A13: the engine makes a flow definition Active; ListTags works on its ARN; the
+    comparison sees no difference in what DescribeFlowDefinition echoes; a duplicate create
+    is refused as in use; the engine's Delete waits it out; the name can be used again
+    right after."""
     handler = handlers["flow_definition"]
     sagemaker = account.client("sagemaker")
     name = account.name("flow")
@@ -331,6 +341,9 @@ def test_a10_flow_definition_lifecycle_tags_linger_and_reuse(
         observed("ListTags on the flow definition", tags)
         assert handler.wire.OWNER_STACK_TAG in {t["Key"] for t in tags}
         request = {k: v for k, v in props.items() if k != "ServiceTimeout"}
+        described = sagemaker.describe_flow_definition(FlowDefinitionName=name)
+        observed("HumanLoopConfig described", described.get("HumanLoopConfig"))
+        assert handler.index.KIND.differences(request, described) == []  # defaults filled in are not compared
         duplicate = error_of(lambda: sagemaker.create_flow_definition(**request))
         assert duplicate is not None
         observed("duplicate CreateFlowDefinition", described_error(handler, duplicate))
