@@ -314,7 +314,7 @@ def task_ui_arn(account: Account, workteam_arn: str) -> Iterator[str]:
 def test_a10_flow_definition_lifecycle_tags_linger_and_reuse(
     account: Account, handlers: Any, role_arn: str, bucket: str, workteam_arn: str, task_ui_arn: str
 ) -> None:
-    """A10–A13: the engine makes a flow definition Active; ListTags works on its ARN; the
+    """A10: the engine makes a flow definition Active; ListTags works on its ARN; the
     comparison sees no difference in what DescribeFlowDefinition echoes; a duplicate create
     is refused as in use; the engine's Delete waits it out; the name can be used again
     right after."""
