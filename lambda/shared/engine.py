@@ -163,6 +163,7 @@ class Kind:
     min_describe_interval: float = 5.0
     deadline_margin: float = 180.0  # answer this long before ServiceTimeout
     default_service_timeout: int = 3600
+    failure_lead = "The resource ended badly; details in the handler's CloudWatch log."
 
     # -- reading properties ------------------------------------------------------
     def parse(self, resource_properties: Any, validate: properties.Validator | None) -> Desired:
@@ -226,13 +227,10 @@ class Kind:
         return f"{self.noun.capitalize()} {name} status {status}"
 
     def failure_reason(self, name: str, described: dict[str, Any]) -> str:
+        """Lead, then name and status, then SageMaker's FailureReason: a 256-character cut keeps the last two."""
         status = str(described.get(self.statuses.field, ""))
         detail = described.get("FailureReason") or "no reason given"
-        return compose_reason(
-            f"The {self.noun} ended badly; details in the handler's CloudWatch log.",
-            self.reason_key(name, status),
-            str(detail),
-        )
+        return compose_reason(self.failure_lead, self.reason_key(name, status), str(detail))
 
     def name_kwargs(self, name: str) -> dict[str, str]:
         return {self.name_property: name}
