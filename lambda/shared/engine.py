@@ -947,6 +947,8 @@ def resume(run: Run, continuation: dict[str, Any]) -> Outcome:
     if run.request_type != "Delete":
         run.identify(name)
     if phase == PHASE_REMOVE:
+        if run.live_in_stack(name):  # no Delete or cancelled request is under way for it: crafted
+            return Answer(SUCCESS, run.physical_id, f"{name} is the stack's live {run.kind.noun}; it was left alone")
         final = continuation.get("Final") or None
         sent = continuation.get("Sent") or {}
         return remove(

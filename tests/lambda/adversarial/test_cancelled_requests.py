@@ -10,8 +10,6 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import pytest
-
 from tests.harness.fake_sagemaker import Script
 from tests.harness.properties import compilation_job_properties as job_props
 from tests.harness.properties import flow_definition_properties as flow_props
@@ -58,11 +56,6 @@ def test_a_cancelled_replacement_still_running_at_the_next_check_is_removed(make
 
 
 # --- defects ----------------------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="orphan: a cancelled replacement whose job completes before the next 120 s still-wanted "
-    "check is answered SUCCESS to a request nobody waits for and never removed",
-)
 def test_a_cancelled_replacement_that_completes_before_the_next_check_is_removed(make_lifecycle: Any) -> None:
     life = make_lifecycle()
     update, start = _replacement(life, Script([(0, "INPROGRESS"), (200, "COMPLETED")]))
@@ -77,11 +70,6 @@ def test_a_cancelled_replacement_that_completes_before_the_next_check_is_removed
     assert NEW not in life.sagemaker.jobs, "the replacement job stays, outside the stack"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="orphan (running, billing): a CreateCompilationJob whose response was lost is retried, "
-    "gets ResourceInUse and the chain believes it did not create the job; cancelled, it leaves it alone",
-)
 def test_a_cancelled_replacement_whose_create_response_was_lost_is_removed(make_lifecycle: Any) -> None:
     life = make_lifecycle(sagemaker=LostCreateResponse())
     life.sagemaker.lose_create_responses = 0
@@ -106,11 +94,6 @@ def test_a_cancelled_replacement_whose_create_response_was_lost_is_removed(make_
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="orphan (running, billing): the Delete of a cancelled Create comes before SageMaker makes the "
-    "job; the Create's lost response makes it think it did not create the job, so it leaves it running",
-)
 def test_a_cancelled_create_whose_create_response_was_lost_leaves_no_job(make_lifecycle: Any) -> None:
     life = make_lifecycle(sagemaker=LostCreateResponse())
     life.sagemaker.job_scripts[NEW] = LONG
@@ -141,12 +124,6 @@ def _explicit_flow(name: str) -> dict[str, Any]:
     return props
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="UPDATE_ROLLBACK_FAILED: the rollback of a cancelled rename (only the explicit name changed) "
-    "compares the old properties with the flow definition there, sees no difference but the name, and "
-    "refuses 'cannot change in place'",
-)
 def test_the_rollback_of_a_cancelled_rename_of_a_flow_definition_succeeds(make_lifecycle: Any) -> None:
     life = make_lifecycle("flow_definition")
     created = life.run_until_answered(life.event("Create", _explicit_flow(FLOW_A)))
@@ -167,11 +144,6 @@ def test_the_rollback_of_a_cancelled_rename_of_a_flow_definition_succeeds(make_l
     assert rollback.physical_id == FLOW_A
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="orphan: a cancelled flow-definition rename becomes Active before any still-wanted check "
-    "(the first comes 120 s into the wait) and is left outside the stack",
-)
 def test_a_cancelled_flow_definition_rename_leaves_no_flow_definition(make_lifecycle: Any) -> None:
     life = make_lifecycle("flow_definition")
     life.run_until_answered(life.event("Create", _explicit_flow(FLOW_A)))

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.harness import url_path
 from tests.harness.fake_sagemaker import Script
 from tests.harness.properties import compilation_job_properties as props
@@ -71,11 +69,6 @@ def test_a_create_delivered_again_after_its_rollback_delete_creates_nothing(make
 
 
 # --- defects ------------------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="corrupt: a cleanup Delete delivered again after the stack re-created a job of that name "
-    "(rename A->B->A) deletes the stack's live job; Delete never asks whether the stack still uses it",
-)
 def test_a_late_second_delivery_of_a_cleanup_delete_leaves_the_live_job(make_lifecycle: Any) -> None:
     life = make_lifecycle()
     assert life.run_until_answered(life.event("Create", props(A))).status == "SUCCESS"

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.harness.existing import job_made_by_handler
 from tests.harness.fake_sagemaker import Script, client_error
 from tests.harness.properties import FLOW_NAME, JOB_NAME, compilation_job_properties
@@ -23,11 +21,6 @@ def test_a_delete_answers_once_the_deleting_flow_definition_is_gone(make_lifecyc
     assert len(life.sagemaker.called("delete_flow_definition")) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="wrong answer: engine.settle calls Run.next_pause_fits, which does not exist; a Create that "
-    "finds a same-named flow definition Deleting (or job STOPPING) fails with 'Unexpected AttributeError'",
-)
 def test_a_create_waits_for_its_own_deleting_flow_definition_then_makes_it_again(make_lifecycle: Any) -> None:
     life = make_lifecycle("flow_definition")
     life.sagemaker.DELETE_FLOW_SECONDS = 20.0
@@ -52,11 +45,6 @@ def test_a_role_that_never_becomes_assumable_fails_within_the_deadline(make_life
     assert FLOW_NAME not in life.sagemaker.flows
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="wrong answer: engine.settle calls Run.next_pause_fits, which does not exist; a Create that "
-    "finds a same-named job STOPPING fails with 'Unexpected AttributeError'",
-)
 def test_a_create_waits_for_its_own_stopping_job_then_makes_it_again(make_lifecycle: Any) -> None:
     life = make_lifecycle()
     life.sagemaker.job_scripts[JOB_NAME] = Script([(0, "INPROGRESS"), (3000, "COMPLETED")])

@@ -6,8 +6,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import pytest
-
 from tests.harness import url_path
 from tests.harness.fake_sagemaker import Script, client_error
 from tests.harness.properties import JOB_NAME, SERVICE_TIMEOUT
@@ -64,11 +62,6 @@ def test_cloudformation_throttling_the_still_wanted_check_does_not_stop_a_wanted
 
 
 # --- defects ------------------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="hang until ServiceTimeout: in a continuation the answer is re-sent only until the engine's "
-    "deadline (ServiceTimeout - 180 s), so the deadline's own answer is never re-sent",
-)
 def test_the_answer_at_the_deadline_is_re_sent_while_cloudformation_still_waits(make_lifecycle: Any) -> None:
     life = make_lifecycle()
     life.sagemaker.job_scripts[NAME] = NEVER_ENDS
@@ -85,11 +78,6 @@ def test_the_answer_at_the_deadline_is_re_sent_while_cloudformation_still_waits(
     assert life.answered_at[path] < start + SERVICE_TIMEOUT
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hang until ServiceTimeout: a Create that waited in Lambda's queue counts its deadline from "
-    "when it ran, not from when CloudFormation sent it (the ResponseURL's X-Amz-Date), and answers too late",
-)
 def test_a_create_that_waited_in_the_queue_is_answered_before_cloudformation_gives_up(make_lifecycle: Any) -> None:
     life = make_lifecycle()
     life.sagemaker.job_scripts[NAME] = NEVER_ENDS

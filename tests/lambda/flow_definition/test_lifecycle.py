@@ -20,7 +20,6 @@ CRHELPER_ID = "0c2b4f40-0000-11ef-0000-0a0b0c0d0e0f_Resource_ABCD1234"
 ASSUME_MESSAGE = f"Could not assume role {ROLE}. Please ensure that the role exists and allows principal to assume it"
 
 
-
 def _ops(fake: FakeSageMaker) -> list[str]:
     return [op for op, _ in fake.calls]
 
