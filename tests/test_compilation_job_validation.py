@@ -116,7 +116,7 @@ def test_missing_data_input_config_is_accepted_where_not_required(framework: Fra
 
 
 # --- data_input_config shape ------------------------------------------------------
-@pytest.mark.parametrize("config", [42, {}, "not json", '"a string"', {"": [1, 3]}])
+@pytest.mark.parametrize("config", [{}, "not json", '"a string"', {"": [1, 3]}])
 def test_data_input_config_that_is_not_a_mapping_is_rejected(config: Any) -> None:
     with pytest.raises(ValueError, match=r"data_input_config (must|input names)"):
         make_job(data_input_config=config)

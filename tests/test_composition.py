@@ -203,7 +203,9 @@ def test_imported_job_artifacts_are_read_with_describe_compilation_job(composed:
     create = _flat(lookup["Properties"]["Create"])
     assert '"service":"SageMaker"' in create and '"action":"describeCompilationJob"' in create
     assert f'"CompilationJobName":"{IMPORTED_JOB_NAME}"' in create
-    assert '"outputPaths":["ModelArtifacts.S3ModelArtifacts"]' in create
+    assert (
+        '"outputPaths":["ModelArtifacts.S3ModelArtifacts","InferenceImage","OutputConfig.S3OutputLocation"]' in create
+    )
     output = composed.producer.resolve(composed.imported_uri_output.value)
     assert output == {"Fn::GetAtt": [logical_id, "ModelArtifacts.S3ModelArtifacts"]}
 
