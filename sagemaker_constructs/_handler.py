@@ -11,6 +11,7 @@ import hashlib
 import importlib.util
 import math
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -103,9 +104,12 @@ class HandlerFunction(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, kind: str, description: str) -> None:
         super().__init__(scope, construct_id)
+        # What every resource of this stack needs to know of it, asked of jsii once.
         self.stack = Stack.of(self)
+        self.stack_path: str = self.stack.node.path
+        self.naming_stack_name = _resource.naming_stack_name(self.stack)
         # Every generated name in this stack starts with this; the IAM is scoped to it.
-        self.name_prefix = _naming.stack_prefix(_resource.naming_stack_name(self.stack))
+        self.name_prefix = _naming.stack_prefix(self.naming_stack_name)
         self.resource_count = 0
         self.role = iam.Role(
             self,
@@ -139,7 +143,7 @@ class HandlerFunction(Construct):
             description=description,
             environment={
                 _wire.ENV_STACK_ID: self.stack.stack_id,
-                _wire.ENV_RESOURCE_COUNT: Lazy.string(_ResourceCount(self)),
+                _wire.ENV_RESOURCE_COUNT: Lazy.string(_Later(lambda: str(self.resource_count))),
                 _wire.ENV_DESCRIBE_BUDGET: describe_budget(self),
             },
             # No async retries by Lambda: a timed-out invocation has already answered (crhelper's
@@ -148,9 +152,12 @@ class HandlerFunction(Construct):
             retry_attempts=0,
         )
         self.log_group.grant_write(self.role)
+        self.service_token = self.function.function_arn  # what each custom resource names
         self._statements: dict[str, tuple[iam.PolicyStatement, set[str]]] = {}
         self._made: set[tuple[object, ...]] = set()
         self._barriers: dict[iam.IRole, tuple[CfnWaitConditionHandle, list[str]]] = {}
+        self.user_tags = _resource.UserTagRules()
+        self.node.add_validation(self.user_tags)
         self.handover_policy = self._allow_handover()
         self._allow_stack_check()
 
@@ -189,23 +196,25 @@ class HandlerFunction(Construct):
     def allow_on_names(self, resource_type: str, actions: list[str], explicit_name: str | None, reason: str) -> None:
         """``actions`` on ``<resource_type>/<stack prefix>*`` (every generated name), plus the
         exact ARN of an explicit name; the wildcard's cdk-nag finding is acknowledged once."""
-        stack = self.stack
-        # SageMaker lowercases names in many ARNs: keep the patterns lowercase.
-        generated = stack.format_arn(service="sagemaker", resource=resource_type, resource_name=f"{self.name_prefix}*")
-        resources = [generated]
+        if resource_type not in self._statements:
+            # SageMaker lowercases names in many ARNs: keep the patterns lowercase.
+            generated = self._sagemaker_arn(resource_type, f"{self.name_prefix}*")
+            self.statement(resource_type, actions, [generated])
+            _nag.acknowledge_wildcard_resource(self, generated, reason)
         if explicit_name is not None:
             # A token (e.g. a CfnParameter) cannot be lowercased at synth time: it is used as given.
             name = explicit_name if is_token(explicit_name) else explicit_name.lower()
-            resources.append(stack.format_arn(service="sagemaker", resource=resource_type, resource_name=name))
-        if self.statement(resource_type, actions, resources):
-            _nag.acknowledge_wildcard_resource(self, generated, reason)
+            self.statement(resource_type, actions, [self._sagemaker_arn(resource_type, name)])
 
-    def allow_pass_role(self, role: iam.IRole) -> None:
+    def _sagemaker_arn(self, resource_type: str, name: str) -> str:
+        return self.stack.format_arn(service="sagemaker", resource=resource_type, resource_name=name)
+
+    def allow_pass_role(self, role_arn: str) -> None:
         """iam:PassRole on exactly the job and flow roles, only to SageMaker."""
         self.statement(
             "pass-role",
             ["iam:PassRole"],
-            [role.role_arn],
+            [role_arn],
             conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
         )
 
@@ -222,11 +231,12 @@ class HandlerFunction(Construct):
         if role not in self._barriers:
             handle = CfnWaitConditionHandle(self, f"RoleReady{len(self._barriers)}")
             handle.node.add_dependency(role, self.handover_policy)
-            self._barriers[role] = (handle, [])
+            names: list[str] = []
+            digest = _Later(lambda: hashlib.sha256("\n".join(sorted(names)).encode()).hexdigest()[:16])
+            handle.add_metadata("sagemaker-constructs:jobs", Lazy.string(digest))
+            self._barriers[role] = (handle, names)
         handle, names = self._barriers[role]
         names.append(job_name)
-        digest = hashlib.sha256("\n".join(sorted(names)).encode()).hexdigest()[:16]
-        handle.add_metadata("sagemaker-constructs:jobs", digest)
         return handle
 
     def _allow_handover(self) -> iam.Policy:
@@ -260,14 +270,14 @@ class HandlerFunction(Construct):
 
 
 @jsii.implements(IStableStringProducer)
-class _ResourceCount:
-    """``SMC_RESOURCE_COUNT``, produced when the template is written."""
+class _Later:
+    """A string produced when the template is written, after every construct is added."""
 
-    def __init__(self, handler: HandlerFunction) -> None:
-        self._handler = handler
+    def __init__(self, produce: Callable[[], str]) -> None:
+        self._produce = produce
 
     def produce(self) -> str:
-        return str(self._handler.resource_count)
+        return self._produce()
 
 
 def describe_budget(scope: Construct) -> str:

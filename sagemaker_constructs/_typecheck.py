@@ -67,9 +67,10 @@ HINTS: dict[Any, str] = {
 _PLAIN = (str, bytes, int, float, bool, collections.abc.Mapping, collections.abc.Sequence)
 
 
-def check_props(owner: str, props: Mapping[str, Any], declared: Any, hints: Mapping[Any, str] | None = None) -> None:
+def check_props(owner: object, props: Mapping[str, Any], declared: Any, hints: Mapping[Any, str] | None = None) -> None:
     """Raise ``TypeError`` listing every value in ``props`` that does not fit the
-    ``TypedDict`` ``declared``, every unknown key and every missing required one."""
+    ``TypedDict`` ``declared``, every unknown key and every missing required one.
+    The message starts with ``str(owner)``."""
     annotations = typing.get_type_hints(declared)
     all_hints = {**HINTS, **(hints or {})}
     found: list[str] = []
@@ -86,13 +87,13 @@ def check_props(owner: str, props: Mapping[str, Any], declared: Any, hints: Mapp
     _raise(owner, found)
 
 
-def check_arguments(owner: str, function: Callable[..., Any], **arguments: Any) -> None:
+def check_arguments(owner: object, function: Callable[..., Any], **arguments: Any) -> None:
     """:func:`check_props` for the arguments of ``function`` (a factory), by its annotations."""
     annotations = typing.get_type_hints(function)
     _raise(owner, [p for key, value in arguments.items() if (p := _problem(key, value, annotations[key], HINTS))])
 
 
-def _raise(owner: str, found: list[str]) -> None:
+def _raise(owner: object, found: list[str]) -> None:
     if found:
         listing = "\n".join(f"  - {line}" for line in found)
         raise TypeError(f"{owner}: {len(found)} properties of the wrong type:\n{listing}")

@@ -148,8 +148,8 @@ def output_prefix_warning(prop: str, prefix: str) -> tuple[str, str] | None:
     return None
 
 
-def raise_if_any(owner: str, problems: Iterable[Problem]) -> None:
-    """One ``ValueError`` naming ``owner`` and listing every problem."""
+def raise_if_any(owner: object, problems: Iterable[Problem]) -> None:
+    """One ``ValueError`` naming ``str(owner)`` and listing every problem."""
     lines = [str(problem) for problem in problems]
     if lines:
         listing = "\n".join(f"  - {line}" for line in lines)

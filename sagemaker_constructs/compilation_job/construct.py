@@ -89,7 +89,7 @@ class CompilationJob(_CompilationJobBase):
     """
 
     def __init__(self, scope: Construct, construct_id: str, **props: Unpack[CompilationJobProps]) -> None:
-        owner = _resource.owner("CompilationJob", scope, construct_id)
+        owner = _resource.Owner("CompilationJob", scope, construct_id)
         check_props(owner, props, CompilationJobProps, TYPE_HINTS)
         explicit_name = props.get("compilation_job_name")
         names = _resource.check_explicit_name(scope, RESOURCE_TYPE, "compilation_job_name", explicit_name)
@@ -97,7 +97,7 @@ class CompilationJob(_CompilationJobBase):
 
         super().__init__(scope, construct_id)
         _resource.add_warnings(self, [*warnings(props), *names.warnings])
-        self._handler = handler_for(self, KIND, HANDLER_DESCRIPTION)
+        self._handler = handler_for(scope, KIND, HANDLER_DESCRIPTION)
         self.output_bucket: s3.IBucket = props["output_bucket"]
         self.output_prefix: str = props.get("output_prefix", "")
         self.kms_key: kms.IKey | None = props.get("kms_key")
@@ -110,14 +110,14 @@ class CompilationJob(_CompilationJobBase):
             staging_prefix=self.output_prefix,
             handler=self._handler,
         )
-        properties = render_properties(props, binding, self.role)
+        properties = render_properties(props, binding, self.role.role_arn)
         self.compilation_job_name: str = explicit_name or _resource.generated_name(
-            self, name_identity(properties, binding)
+            self._handler, scope, construct_id, name_identity(properties, binding)
         )
         _resource.claim_explicit_name(self, RESOURCE_TYPE, explicit_name)
         self.artifacts_prefix = f"{self.output_prefix}{self.compilation_job_name}/"
-        self._grant(props, binding, created_role=given_role is None)
-        self.tags = _resource.resource_tags(self, RESOURCE_TYPE)
+        self._grant(props, binding, properties[_wire.ROLE_ARN], created_role=given_role is None)
+        self.tags = _resource.resource_tags(self, self._handler, RESOURCE_TYPE)
         self.resource = _resource.create_custom_resource(
             self,
             handler=self._handler,
@@ -125,7 +125,7 @@ class CompilationJob(_CompilationJobBase):
             properties=with_name(properties, self.compilation_job_name, explicit=explicit_name is not None),
             tags=self.tags,
             removal_policy=props.get("removal_policy", RemovalPolicy.DESTROY),
-            service_timeout=render_service_timeout(props),
+            service_timeout=render_service_timeout(properties),
         )
         self._start_after_grants(created_role=given_role is None)
         if props.get("stack_outputs", True):
@@ -140,7 +140,7 @@ class CompilationJob(_CompilationJobBase):
             description="SageMaker Neo compilation job role (sagemaker-constructs)",
         )
 
-    def _grant(self, props: CompilationJobProps, binding: ModelBinding, *, created_role: bool) -> None:
+    def _grant(self, props: CompilationJobProps, binding: ModelBinding, role_arn: str, *, created_role: bool) -> None:
         explicit_name = props.get("compilation_job_name")
         output = grants.JobOutput(self.output_bucket, self.output_prefix, self.artifacts_prefix, self.kms_key)
         grants.grant_job_role(
@@ -153,7 +153,7 @@ class CompilationJob(_CompilationJobBase):
             vpc=props.get("vpc_subnets") is not None,
         )
         grants.grant_handler(
-            self._handler, self.role, explicit_name, self.kms_key, staged=binding.stage_from is not None
+            self._handler, role_arn, explicit_name, self.kms_key, staged=binding.stage_from is not None
         )
 
     def _start_after_grants(self, *, created_role: bool) -> None:

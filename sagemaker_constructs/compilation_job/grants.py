@@ -150,7 +150,7 @@ def _acknowledge_unscoped(role: iam.IRole, vpc: bool) -> None:
 
 
 def grant_handler(
-    handler: HandlerFunction, role: iam.IRole, explicit_name: str | None, kms_key: kms.IKey | None, staged: bool
+    handler: HandlerFunction, role_arn: str, explicit_name: str | None, kms_key: kms.IKey | None, staged: bool
 ) -> None:
     """The stack's handler: the job actions on this stack's job names (and an explicit
     one), passing the job role to SageMaker, and the key of a staged model copy."""
@@ -162,7 +162,7 @@ def grant_handler(
         "with this stack's prefix and ends in a per-job hash, so the pattern names this stack's jobs "
         "and no job of another stack (see the naming scheme in the README).",
     )
-    handler.allow_pass_role(role)
+    handler.allow_pass_role(role_arn)
     if kms_key is not None and staged:
         # Copying the model asset to its staged key with SSE-KMS (multipart copies need Decrypt).
         kms_key.grant(handler.role, "kms:Decrypt", "kms:GenerateDataKey")

@@ -27,7 +27,7 @@ from ..targets import (
 )
 from . import data_input
 
-DEFAULT_MAX_RUNTIME = Duration.minutes(15)
+DEFAULT_MAX_RUNTIME_SECONDS = 15 * 60
 # CloudFormation waits at most SERVICE_TIMEOUT_MAX_SECONDS for a custom resource;
 # the handler keeps the margin beyond max_runtime to stop the job and answer.
 MAX_RUNTIME_LIMIT_SECONDS = _wire.SERVICE_TIMEOUT_MAX_SECONDS - _wire.SERVICE_TIMEOUT_MARGIN_SECONDS

@@ -7,21 +7,20 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import Duration
-from aws_cdk import aws_iam as iam
 
 from .. import _wire
 from .._validation import is_token, seconds_of
 from ..model_source import ModelBinding
 from . import data_input
-from .props import DEFAULT_MAX_RUNTIME, CompilationJobProps, compiler_options_of, device_of, framework_of
+from .props import DEFAULT_MAX_RUNTIME_SECONDS, CompilationJobProps, compiler_options_of, device_of, framework_of
 
 S3_OUTPUT_LOCATION = "S3OutputLocation"
 
 
-def render_properties(props: CompilationJobProps, binding: ModelBinding, role: iam.IRole) -> dict[str, Any]:
+def render_properties(props: CompilationJobProps, binding: ModelBinding, role_arn: str) -> dict[str, Any]:
     """Every property except the name and the tags. ``S3OutputLocation`` ends at
     the output prefix: :func:`with_name` appends the job's name."""
-    properties: dict[str, Any] = {_wire.ROLE_ARN: role.role_arn}
+    properties: dict[str, Any] = {_wire.ROLE_ARN: role_arn}
     if binding.model_package_arn is not None:
         properties[_wire.MODEL_PACKAGE_VERSION_ARN] = binding.model_package_arn
     else:
@@ -69,7 +68,8 @@ def render_output_config(props: CompilationJobProps) -> dict[str, Any]:
 
 
 def render_stopping_condition(props: CompilationJobProps) -> dict[str, Any]:
-    return {"MaxRuntimeInSeconds": seconds_of(props.get("max_runtime") or DEFAULT_MAX_RUNTIME)}
+    runtime = props.get("max_runtime")
+    return {"MaxRuntimeInSeconds": DEFAULT_MAX_RUNTIME_SECONDS if runtime is None else seconds_of(runtime)}
 
 
 def render_vpc_config(props: CompilationJobProps) -> dict[str, Any] | None:
@@ -92,11 +92,11 @@ def render_options(binding: ModelBinding) -> dict[str, Any]:
     return options
 
 
-def render_service_timeout(props: CompilationJobProps) -> Duration:
-    """``max_runtime`` plus the handler's margin, at most CloudFormation's hour. A token
-    ``max_runtime`` gets the hour: the handler rejects a deploy-time value above what fits."""
-    seconds = seconds_of(props.get("max_runtime") or DEFAULT_MAX_RUNTIME)
-    if seconds is None or is_token(seconds):
+def render_service_timeout(properties: dict[str, Any]) -> Duration:
+    """``MaxRuntimeInSeconds`` plus the handler's margin, at most CloudFormation's hour. A
+    token gets the hour: the handler rejects a deploy-time value above what fits."""
+    seconds = properties[_wire.STOPPING_CONDITION]["MaxRuntimeInSeconds"]
+    if is_token(seconds):
         return Duration.seconds(_wire.SERVICE_TIMEOUT_MAX_SECONDS)
     return Duration.seconds(min(_wire.SERVICE_TIMEOUT_MAX_SECONDS, seconds + _wire.SERVICE_TIMEOUT_MARGIN_SECONDS))
 

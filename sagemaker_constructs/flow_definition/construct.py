@@ -79,7 +79,7 @@ class FlowDefinition(_FlowDefinitionBase):
     """
 
     def __init__(self, scope: Construct, construct_id: str, **props: Unpack[FlowDefinitionProps]) -> None:
-        owner = _resource.owner("FlowDefinition", scope, construct_id)
+        owner = _resource.Owner("FlowDefinition", scope, construct_id)
         check_props(owner, props, FlowDefinitionProps, TYPE_HINTS)
         explicit_name = props.get("flow_definition_name")
         names = _resource.check_explicit_name(scope, RESOURCE_TYPE, "flow_definition_name", explicit_name)
@@ -87,17 +87,19 @@ class FlowDefinition(_FlowDefinitionBase):
 
         super().__init__(scope, construct_id)
         _resource.add_warnings(self, [*warnings(props), *names.warnings])
-        self._handler = handler_for(self, KIND, HANDLER_DESCRIPTION)
+        self._handler = handler_for(scope, KIND, HANDLER_DESCRIPTION)
         self.output_bucket = props.get("output_bucket")
         self.output_prefix: str = props.get("output_prefix", "")
         given_role = props.get("role")
         self.role: iam.IRole = given_role or self._create_role()
-        properties = render_properties(self, props, self.role)
-        self.flow_definition_name: str = explicit_name or _resource.generated_name(self, name_identity(properties))
+        properties = render_properties(self, props, self.role.role_arn)
+        self.flow_definition_name: str = explicit_name or _resource.generated_name(
+            self._handler, scope, construct_id, name_identity(properties)
+        )
         _resource.claim_explicit_name(self, RESOURCE_TYPE, explicit_name)
         grants.grant_flow_role(self.role, props, created=given_role is None)
-        grants.grant_handler(self._handler, self.role, explicit_name)
-        self.tags = _resource.resource_tags(self, RESOURCE_TYPE)
+        grants.grant_handler(self._handler, properties[_wire.ROLE_ARN], explicit_name)
+        self.tags = _resource.resource_tags(self, self._handler, RESOURCE_TYPE)
         self.resource = _resource.create_custom_resource(
             self,
             handler=self._handler,

@@ -60,7 +60,7 @@ def _output_objects(props: FlowDefinitionProps) -> str:
     return f"arn:{Aws.PARTITION}:s3:::{split[0]}/{split[1]}*"
 
 
-def grant_handler(handler: HandlerFunction, role: iam.IRole, explicit_name: str | None) -> None:
+def grant_handler(handler: HandlerFunction, role_arn: str, explicit_name: str | None) -> None:
     """The stack's handler: the flow-definition actions on this stack's names (and an
     explicit one), and passing the flow role to SageMaker."""
     handler.allow_on_names(
@@ -71,7 +71,7 @@ def grant_handler(handler: HandlerFunction, role: iam.IRole, explicit_name: str 
         "with this stack's prefix and ends in a per-definition hash, so the pattern names this stack's "
         "flow definitions and none of another stack (see the naming scheme in the README).",
     )
-    handler.allow_pass_role(role)
+    handler.allow_pass_role(role_arn)
 
 
 def grant_start_human_loop(grantee: iam.IGrantable, flow_definition_arn: str) -> iam.Grant:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import Duration
-from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
 from .. import _wire
@@ -20,7 +19,7 @@ from .props import FlowDefinitionProps, source_of
 SERVICE_TIMEOUT = Duration.minutes(10)
 
 
-def render_properties(scope: IConstruct, props: FlowDefinitionProps, role: iam.IRole) -> dict[str, Any]:
+def render_properties(scope: IConstruct, props: FlowDefinitionProps, role_arn: str) -> dict[str, Any]:
     """Every property except the name and the tags."""
     properties: dict[str, Any] = {}
     source = source_of(props)
@@ -33,7 +32,7 @@ def render_properties(scope: IConstruct, props: FlowDefinitionProps, role: iam.I
         }
     properties[_wire.HUMAN_LOOP_CONFIG] = render_human_loop_config(props)
     properties[_wire.FLOW_OUTPUT_CONFIG] = render_output_config(props)
-    properties[_wire.ROLE_ARN] = role.role_arn
+    properties[_wire.ROLE_ARN] = role_arn
     return properties
 
 
