@@ -161,23 +161,21 @@ class UserTagRules:
     18 round trips per added job)."""
 
     def __init__(self) -> None:
-        self._resources: list[tuple[IConstruct, TagManager]] = []
+        self._resources: list[tuple[Owner, TagManager]] = []
 
-    def add(self, construct: IConstruct, tags: TagManager) -> None:
-        self._resources.append((construct, tags))
+    def add(self, owner: Owner, tags: TagManager) -> None:
+        self._resources.append((owner, tags))
 
     def validate(self) -> list[str]:
         return [
-            f"{construct.node.path}: {problem}"
-            for construct, tags in self._resources
-            for problem in user_tag_problems(tags.tag_values())
+            f"{owner}: {problem}" for owner, tags in self._resources for problem in user_tag_problems(tags.tag_values())
         ]
 
 
-def resource_tags(construct: IConstruct, handler: HandlerFunction, resource_type: str) -> TagManager:
-    """The construct's ``TagManager`` (rendered as the ``Tags`` property), checked at synth time."""
+def resource_tags(owner: Owner, handler: HandlerFunction, resource_type: str) -> TagManager:
+    """The ``TagManager`` of ``owner`` (rendered as the ``Tags`` property), checked at synth time."""
     tags = TagManager(TagType.KEY_VALUE, resource_type, None, tag_property_name=_wire.TAGS)
-    handler.user_tags.add(construct, tags)
+    handler.user_tags.add(owner, tags)
     return tags
 
 

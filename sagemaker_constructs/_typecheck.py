@@ -96,7 +96,8 @@ def check_arguments(owner: object, function: Callable[..., Any], **arguments: An
 def _raise(owner: object, found: list[str]) -> None:
     if found:
         listing = "\n".join(f"  - {line}" for line in found)
-        raise TypeError(f"{owner}: {len(found)} properties of the wrong type:\n{listing}")
+        count = f"{len(found)} propert{'y' if len(found) == 1 else 'ies'}"
+        raise TypeError(f"{owner}: {count} of the wrong type:\n{listing}")
 
 
 def _problem(prop: str, value: Any, expected: Any, hints: Mapping[Any, str]) -> str | None:
@@ -199,7 +200,7 @@ def _name(option: Any) -> str:
     if origin is collections.abc.Mapping:
         return "a mapping"
     if option in INTERFACES:
-        return f"an {INTERFACES[option].name}"
+        return INTERFACES[option].name
     if option is int:
         return "an int (not a bool) or a number token"
     name = getattr(option, "__name__", str(option))

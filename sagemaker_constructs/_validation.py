@@ -153,4 +153,5 @@ def raise_if_any(owner: object, problems: Iterable[Problem]) -> None:
     lines = [str(problem) for problem in problems]
     if lines:
         listing = "\n".join(f"  - {line}" for line in lines)
-        raise ValueError(f"{owner}: {len(lines)} invalid properties:\n{listing}")
+        count = f"{len(lines)} invalid propert{'y' if len(lines) == 1 else 'ies'}"
+        raise ValueError(f"{owner}: {count}:\n{listing}")

@@ -117,7 +117,7 @@ class CompilationJob(_CompilationJobBase):
         _resource.claim_explicit_name(self, RESOURCE_TYPE, explicit_name)
         self.artifacts_prefix = f"{self.output_prefix}{self.compilation_job_name}/"
         self._grant(props, binding, properties[_wire.ROLE_ARN], created_role=given_role is None)
-        self.tags = _resource.resource_tags(self, self._handler, RESOURCE_TYPE)
+        self.tags = _resource.resource_tags(owner, self._handler, RESOURCE_TYPE)
         self.resource = _resource.create_custom_resource(
             self,
             handler=self._handler,

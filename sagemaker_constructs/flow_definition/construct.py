@@ -99,7 +99,7 @@ class FlowDefinition(_FlowDefinitionBase):
         _resource.claim_explicit_name(self, RESOURCE_TYPE, explicit_name)
         grants.grant_flow_role(self.role, props, created=given_role is None)
         grants.grant_handler(self._handler, properties[_wire.ROLE_ARN], explicit_name)
-        self.tags = _resource.resource_tags(self, self._handler, RESOURCE_TYPE)
+        self.tags = _resource.resource_tags(owner, self._handler, RESOURCE_TYPE)
         self.resource = _resource.create_custom_resource(
             self,
             handler=self._handler,

@@ -4,7 +4,6 @@ several stacks, cross-stack references. One app, built once for the module."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,8 +22,8 @@ from sagemaker_constructs import (
     ModelSource,
     TargetDevice,
 )
+from tests.constructs import MODEL_FILE
 
-MODEL_FILE = Path(__file__).resolve().parent.parent / "example" / "model.tar.gz"
 ENV = Environment(account="111111111111", region="eu-west-1")
 IMPORTED_JOB_NAME = "Existing-Neo-Job"
 IMPORTED_FLOW_NAME = "existing-review"

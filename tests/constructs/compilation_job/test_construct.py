@@ -10,7 +10,6 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,10 +30,10 @@ from sagemaker_constructs import (
     TargetPlatformOs,
 )
 from sagemaker_constructs._handler import HandlerFunction
+from tests.constructs import MODEL_FILE
 
 ENV = Environment(account="123456789012", region="us-east-1")
 RESOURCE_TYPE = "Custom::SageMakerCompilationJob"
-MODEL_FILE = str(Path(__file__).resolve().parent.parent / "example" / "model.tar.gz")
 PACKAGE_ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/resnet/3"
 EXTERNAL_URI = "s3://external-models/vision/resnet50.tar.gz"
 NCHW = {"input0": [1, 3, 224, 224]}
