@@ -36,7 +36,7 @@ class FlowDefinitionProps(TypedDict, total=False):
     :param task_title: ``HumanLoopConfig.TaskTitle``, 1 to 128 characters. Required.
     :param task_description: ``HumanLoopConfig.TaskDescription``, 1 to 255 characters. Required.
     :param output_bucket: bucket for the review results (``OutputConfig.S3OutputPath`` is
-        ``s3://<bucket>/<output_prefix>``). Exactly one of this and ``output_s3_uri``.
+        ``s3://<bucket>/<output_prefix>``). Exactly one of this and ``output_s3_uri``. Default: none.
     :param output_prefix: key prefix of the results in ``output_bucket``: no leading ``/``; end it
         with ``/`` (a warning says so otherwise). Default: "".
     :param output_s3_uri: ``OutputConfig.S3OutputPath`` as an ``s3://`` URI or an S3 ``https://``

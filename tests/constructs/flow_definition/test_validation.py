@@ -11,6 +11,7 @@ import pytest
 from aws_cdk import App, Duration, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Annotations, Match, Template
 
 from sagemaker_constructs import FlowDefinition, TaskPrice
 from sagemaker_constructs import flow_definition as flow_definition_module
@@ -317,3 +318,80 @@ def test_cors_rule_is_the_documented_one() -> None:
         {"AllowedHeaders": [], "AllowedMethods": ["GET"], "AllowedOrigins": ["*"], "ExposeHeaders": []}
     ]
     assert INPUT_BUCKET_CORS_RULE in str(flow_definition_module.__doc__)  # the docstring quotes the same rule
+
+
+# --- output prefix and URI ---------------------------------------------------------------------
+def output_bucket(stack: Stack) -> s3.IBucket:
+    return s3.Bucket.from_bucket_name(stack, f"Out{next(_ids)}", "review-output")
+
+
+def test_output_prefix_with_a_leading_slash_is_rejected(scratch: Stack) -> None:
+    with pytest.raises(ValueError, match=r"output_prefix must not start with '/'.* \(got '/reviews/'\)"):
+        build(scratch, **required(output_s3_uri=None, output_bucket=output_bucket(scratch), output_prefix="/reviews/"))
+
+
+def test_output_prefix_beside_an_output_uri_is_rejected(scratch: Stack) -> None:
+    with pytest.raises(
+        ValueError, match=r"output_prefix applies to output_bucket only: put the prefix in output_s3_uri"
+    ):
+        build(scratch, **required(output_prefix="reviews/"))
+
+
+def test_output_prefix_without_a_trailing_slash_warns() -> None:
+    stack = Stack(App(), "Prefix")
+    FlowDefinition(stack, "Flow", **required(output_s3_uri=None, output_bucket=output_bucket(stack), output_prefix="x"))
+    Annotations.from_stack(stack).has_warning(
+        "/Prefix/Flow", Match.string_like_regexp(r"output_prefix 'x' does not end in '/'")
+    )
+
+
+@pytest.mark.parametrize(
+    ("uri", "objects"),
+    [
+        ("s3://review-output/results/", "review-output/results/*"),
+        ("https://review-output.s3.amazonaws.com/results/", "review-output/results/*"),
+        ("https://review-output.s3.eu-west-1.amazonaws.com/results/", "review-output/results/*"),
+        ("https://review-output.s3-eu-west-1.amazonaws.com/results/", "review-output/results/*"),
+        ("https://s3.eu-west-1.amazonaws.com/review-output/results/", "review-output/results/*"),
+        ("https://s3.amazonaws.com/review-output/", "review-output/*"),
+    ],
+)
+def test_created_role_writes_below_the_output_uri_in_every_s3_style(uri: str, objects: str) -> None:
+    stack = Stack(App(), "Styles")
+    flow = FlowDefinition(stack, "Flow", **required(output_s3_uri=uri))
+    role_ref = {"Ref": stack.get_logical_id(flow.role.node.default_child)}  # type: ignore[arg-type]
+    (policy,) = [
+        p
+        for p in Template.from_stack(stack).find_resources("AWS::IAM::Policy").values()
+        if role_ref in p["Properties"]["Roles"]
+    ]
+    (put,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert put["Resource"] == {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":s3:::{objects}"]]}
+
+
+def test_output_uri_that_is_one_token_needs_a_role(scratch: Stack) -> None:
+    with pytest.raises(ValueError, match=r"output_s3_uri must name its bucket .* or pass a role that can write there"):
+        build(scratch, **required(output_s3_uri=Token.as_string({"Ref": "Output"})))
+
+
+# --- durations --------------------------------------------------------------------------------
+def test_token_durations_in_seconds_are_rendered_as_given() -> None:
+    stack = Stack(App(), "Durations")
+    seconds = Token.as_number({"Ref": "Seconds"})
+    FlowDefinition(
+        stack,
+        "Flow",
+        **required(task_time_limit=Duration.seconds(seconds), task_availability_lifetime=Duration.seconds(seconds)),
+    )
+    (flow,) = Template.from_stack(stack).find_resources("Custom::SageMakerFlowDefinition").values()
+    loop = flow["Properties"]["HumanLoopConfig"]
+    assert loop["TaskTimeLimitInSeconds"] == {"Ref": "Seconds"}
+    assert loop["TaskAvailabilityLifetimeInSeconds"] == {"Ref": "Seconds"}
+
+
+def test_token_duration_in_hours_is_rejected_as_it_cannot_be_converted(scratch: Stack) -> None:
+    hours = Token.as_number({"Ref": "Hours"})
+    with pytest.raises(
+        ValueError, match=r"task_availability_lifetime must be Duration\.seconds\(\.\.\.\) when it comes"
+    ):
+        build(scratch, **required(task_availability_lifetime=Duration.hours(hours)))
