@@ -183,7 +183,9 @@ class ModelSource:
         deploy time to a ``.tar.gz`` key below the job's output prefix (CDK keys
         file assets by their last extension only: ``<hash>.gz``)."""
         check_arguments("ModelSource.from_asset", ModelSource.from_asset, path=path)
-        return ModelSource("asset", path=str(path))
+        # Absolute now: the jsii kernel resolves a relative path from its own working directory,
+        # which need not be this process's.
+        return ModelSource("asset", path=str(Path(path).absolute()))
 
     @staticmethod
     def from_model_package(model_package_version_arn: str) -> ModelSource:

@@ -41,8 +41,8 @@ MODEL_PACKAGE_WARNING = "sagemaker-constructs:modelPackageInputIgnored"
 class CompilationJobProps(TypedDict, total=False):
     """The props of a :class:`~sagemaker_constructs.CompilationJob`, for
     ``CompilationJob(scope, id, **props)``. Build them in one place and reuse
-    them across targets and stacks (``{**props, "target_device": ...}``);
-    mypy checks them like keyword arguments.
+    them across targets and stacks: ``cloud: CompilationJobProps = {**common,
+    "target_device": TargetDevice.ML_C5}``; mypy checks them like keyword arguments.
 
     :param model: where the trained model is (``ModelSource.from_*``): ``InputConfig.S3Uri`` or
         ``ModelPackageVersionArn``. Required.

@@ -29,7 +29,8 @@ OUTPUT_PREFIX_MAX = 1024 - len("s3://") - 63 - 1
 class FlowDefinitionProps(TypedDict, total=False):
     """The props of a :class:`~sagemaker_constructs.FlowDefinition`, for
     ``FlowDefinition(scope, id, **props)``. Build them in one place and reuse
-    them (``{**props, "task_title": ...}``); mypy checks them like keyword arguments.
+    them: ``other: FlowDefinitionProps = {**common, "task_title": ...}``; mypy checks
+    them like keyword arguments.
 
     :param workteam_arn: ``HumanLoopConfig.WorkteamArn``: the reviewers. Required.
     :param human_task_ui_arn: ``HumanLoopConfig.HumanTaskUiArn``: the worker task template. Required.

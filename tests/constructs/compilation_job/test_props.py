@@ -66,8 +66,10 @@ def test_props_are_built_once_and_reused_across_targets() -> None:
         "output_bucket": bucket,
         "output_prefix": "compiled/",
     }
-    edge = CompilationJob(stack, "Edge", **common, target_device=TargetDevice.SITARA_AM57X)
-    cloud = CompilationJob(stack, "Cloud", **{**common, "target_device": TargetDevice.ML_C5})
+    edge_props: CompilationJobProps = {**common, "target_device": TargetDevice.SITARA_AM57X}
+    cloud_props: CompilationJobProps = {**common, "target_device": TargetDevice.ML_C5}
+    edge = CompilationJob(stack, "Edge", **edge_props)
+    cloud = CompilationJob(stack, "Cloud", **cloud_props)
     assert edge.compilation_job_name != cloud.compilation_job_name
     assert edge.output_prefix == cloud.output_prefix == "compiled/"
     assert isinstance(common["model"], ModelSourceClass)  # the props are not copied or changed
