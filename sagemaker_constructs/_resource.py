@@ -5,7 +5,7 @@ generated name, explicit names that must be unique, user tags, and the
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +25,8 @@ from aws_cdk import (
 from constructs import Construct, IConstruct, IValidation
 
 from . import _naming, _wire
-from ._validation import Problem, is_token
+from ._typecheck import check_props
+from ._validation import Problem, is_token, raise_if_any
 
 if TYPE_CHECKING:
     from ._handler import HandlerFunction
@@ -254,3 +255,36 @@ def name_from_arn(method: str, arn: str, arn_resource: str) -> str:
             f"{method}: arn must be arn:<partition>:sagemaker:<region>:<account>:{arn_resource}/<name> (got {arn!r})"
         )
     return parts.resource_name
+
+
+def check_before_construction(
+    owner: Owner,
+    props: Mapping[str, Any],
+    declared: Any,
+    hints: Mapping[Any, str],
+    validate: Callable[[Any], list[Problem]],
+    resource_type: str,
+    name_prop: str,
+) -> NameCheck:
+    """A ``TypeError`` for a wrong type, then one ``ValueError`` for every other problem:
+    ``validate(props)``'s and an explicit name that is taken. Runs before the construct
+    is added to the tree, so a failed construction leaves nothing behind."""
+    check_props(owner, props, declared, hints)
+    names = check_explicit_name(owner.scope, resource_type, name_prop, props.get(name_prop))
+    raise_if_any(owner, [*validate(props), *names.problems])
+    return names
+
+
+def resource_name(
+    construct: Construct,
+    handler: HandlerFunction,
+    owner: Owner,
+    resource_type: str,
+    explicit: str | None,
+    identity: Any,
+) -> str:
+    """The explicit name, recorded so that no later resource takes it, or one generated from ``identity``."""
+    if explicit is not None:
+        claim_explicit_name(construct, resource_type, explicit)
+        return explicit
+    return generated_name(handler, owner.scope, owner.construct_id, identity)

@@ -3,10 +3,10 @@ and imported compilation jobs."""
 
 from __future__ import annotations
 
-from typing import Protocol, Unpack
+from typing import Any, Protocol, Unpack
 
 import jsii
-from aws_cdk import Aws, CfnOutput, Fn, ITaggableV2, RemovalPolicy, TagManager
+from aws_cdk import Aws, CfnOutput, CustomResource, Fn, ITaggableV2, RemovalPolicy, TagManager
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -15,8 +15,7 @@ from constructs import Construct, Node
 
 from .. import _resource, _wire
 from .._handler import handler_for
-from .._typecheck import check_arguments, check_props
-from .._validation import raise_if_any
+from .._typecheck import check_arguments
 from ..model_source import ModelBinding
 from . import grants
 from .props import TYPE_HINTS, CompilationJobProps, validate, warnings
@@ -90,44 +89,31 @@ class CompilationJob(_CompilationJobBase):
 
     def __init__(self, scope: Construct, construct_id: str, **props: Unpack[CompilationJobProps]) -> None:
         owner = _resource.Owner("CompilationJob", scope, construct_id)
-        check_props(owner, props, CompilationJobProps, TYPE_HINTS)
-        explicit_name = props.get("compilation_job_name")
-        names = _resource.check_explicit_name(scope, RESOURCE_TYPE, "compilation_job_name", explicit_name)
-        raise_if_any(owner, [*validate(props), *names.problems])
-
+        names = _resource.check_before_construction(
+            owner, props, CompilationJobProps, TYPE_HINTS, validate, RESOURCE_TYPE, "compilation_job_name"
+        )
         super().__init__(scope, construct_id)
         _resource.add_warnings(self, [*warnings(props), *names.warnings])
         self._handler = handler_for(scope, KIND, HANDLER_DESCRIPTION)
         self.output_bucket: s3.IBucket = props["output_bucket"]
         self.output_prefix: str = props.get("output_prefix", "")
         self.kms_key: kms.IKey | None = props.get("kms_key")
-        given_role = props.get("role")
-        self.role: iam.IRole = given_role or self._create_role()
-        binding = props["model"].bind(
-            self,
-            role=self.role,
-            staging_bucket=self.output_bucket,
-            staging_prefix=self.output_prefix,
-            handler=self._handler,
-        )
+        self.role: iam.IRole = props.get("role") or self._create_role()
+        binding = self._bind_model(props)
         properties = render_properties(props, binding, self.role.role_arn)
-        self.compilation_job_name: str = explicit_name or _resource.generated_name(
-            self._handler, scope, construct_id, name_identity(properties, binding)
-        )
-        _resource.claim_explicit_name(self, RESOURCE_TYPE, explicit_name)
-        self.artifacts_prefix = f"{self.output_prefix}{self.compilation_job_name}/"
-        self._grant(props, binding, properties[_wire.ROLE_ARN], created_role=given_role is None)
-        self.tags = _resource.resource_tags(owner, self._handler, RESOURCE_TYPE)
-        self.resource = _resource.create_custom_resource(
+        self.compilation_job_name: str = _resource.resource_name(
             self,
-            handler=self._handler,
-            resource_type=RESOURCE_TYPE,
-            properties=with_name(properties, self.compilation_job_name, explicit=explicit_name is not None),
-            tags=self.tags,
-            removal_policy=props.get("removal_policy", RemovalPolicy.DESTROY),
-            service_timeout=render_service_timeout(properties),
+            self._handler,
+            owner,
+            RESOURCE_TYPE,
+            props.get("compilation_job_name"),
+            name_identity(properties, binding),
         )
-        self._start_after_grants(created_role=given_role is None)
+        self.artifacts_prefix = f"{self.output_prefix}{self.compilation_job_name}/"
+        self._grant(props, binding, properties[_wire.ROLE_ARN])
+        self.tags = _resource.resource_tags(owner, self._handler, RESOURCE_TYPE)
+        self.resource = self._create_resource(props, properties)
+        self._start_after_grants(props)
         if props.get("stack_outputs", True):
             self._add_outputs()
 
@@ -140,7 +126,29 @@ class CompilationJob(_CompilationJobBase):
             description="SageMaker Neo compilation job role (sagemaker-constructs)",
         )
 
-    def _grant(self, props: CompilationJobProps, binding: ModelBinding, role_arn: str, *, created_role: bool) -> None:
+    def _bind_model(self, props: CompilationJobProps) -> ModelBinding:
+        """The model's input fields, and read on it for the job role (and the handler, for an asset)."""
+        return props["model"].bind(
+            self,
+            role=self.role,
+            staging_bucket=self.output_bucket,
+            staging_prefix=self.output_prefix,
+            handler=self._handler,
+        )
+
+    def _create_resource(self, props: CompilationJobProps, properties: dict[str, Any]) -> CustomResource:
+        return _resource.create_custom_resource(
+            self,
+            handler=self._handler,
+            resource_type=RESOURCE_TYPE,
+            properties=with_name(properties, self.compilation_job_name, explicit="compilation_job_name" in props),
+            tags=self.tags,
+            removal_policy=props.get("removal_policy", RemovalPolicy.DESTROY),
+            service_timeout=render_service_timeout(properties),
+        )
+
+    def _grant(self, props: CompilationJobProps, binding: ModelBinding, role_arn: str) -> None:
+        created_role = props.get("role") is None
         explicit_name = props.get("compilation_job_name")
         output = grants.JobOutput(self.output_bucket, self.output_prefix, self.artifacts_prefix, self.kms_key)
         grants.grant_job_role(
@@ -156,10 +164,10 @@ class CompilationJob(_CompilationJobBase):
             self._handler, role_arn, explicit_name, self.kms_key, staged=binding.stage_from is not None
         )
 
-    def _start_after_grants(self, *, created_role: bool) -> None:
+    def _start_after_grants(self, props: CompilationJobProps) -> None:
         """The job needs its role's policies (model read, output write) and the
         handler's hand-over policy in place before the handler starts it."""
-        if created_role:
+        if props.get("role") is None:
             self.resource.node.add_dependency(self._handler.handover_policy, self.role)
         else:
             self.resource.node.add_dependency(self._handler.ready_after(self.role, self.compilation_job_name))

@@ -3,17 +3,17 @@ during ``cdk deploy``, and imported flow definitions."""
 
 from __future__ import annotations
 
-from typing import Protocol, Unpack
+from typing import Any, Protocol, Unpack
 
 import jsii
-from aws_cdk import CfnOutput, ITaggableV2, RemovalPolicy, TagManager
+from aws_cdk import CfnOutput, CustomResource, ITaggableV2, RemovalPolicy, TagManager
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
 from constructs import Construct, Node
 
 from .. import _resource, _wire
 from .._handler import handler_for
-from .._typecheck import check_arguments, check_props
-from .._validation import raise_if_any
+from .._typecheck import check_arguments
 from . import grants
 from .props import TYPE_HINTS, FlowDefinitionProps, validate, warnings
 from .request import SERVICE_TIMEOUT, name_identity, render_properties, with_name
@@ -80,45 +80,27 @@ class FlowDefinition(_FlowDefinitionBase):
 
     def __init__(self, scope: Construct, construct_id: str, **props: Unpack[FlowDefinitionProps]) -> None:
         owner = _resource.Owner("FlowDefinition", scope, construct_id)
-        check_props(owner, props, FlowDefinitionProps, TYPE_HINTS)
-        explicit_name = props.get("flow_definition_name")
-        names = _resource.check_explicit_name(scope, RESOURCE_TYPE, "flow_definition_name", explicit_name)
-        raise_if_any(owner, [*validate(props), *names.problems])
-
+        names = _resource.check_before_construction(
+            owner, props, FlowDefinitionProps, TYPE_HINTS, validate, RESOURCE_TYPE, "flow_definition_name"
+        )
         super().__init__(scope, construct_id)
         _resource.add_warnings(self, [*warnings(props), *names.warnings])
         self._handler = handler_for(scope, KIND, HANDLER_DESCRIPTION)
-        self.output_bucket = props.get("output_bucket")
+        self.output_bucket: s3.IBucket | None = props.get("output_bucket")
         self.output_prefix: str = props.get("output_prefix", "")
-        given_role = props.get("role")
-        self.role: iam.IRole = given_role or self._create_role()
+        self.role: iam.IRole = props.get("role") or self._create_role()
         properties = render_properties(self, props, self.role.role_arn)
-        self.flow_definition_name: str = explicit_name or _resource.generated_name(
-            self._handler, scope, construct_id, name_identity(properties)
+        explicit_name = props.get("flow_definition_name")
+        self.flow_definition_name: str = _resource.resource_name(
+            self, self._handler, owner, RESOURCE_TYPE, explicit_name, name_identity(properties)
         )
-        _resource.claim_explicit_name(self, RESOURCE_TYPE, explicit_name)
-        grants.grant_flow_role(self.role, props, created=given_role is None)
+        grants.grant_flow_role(self.role, props, created=props.get("role") is None)
         grants.grant_handler(self._handler, properties[_wire.ROLE_ARN], explicit_name)
         self.tags = _resource.resource_tags(owner, self._handler, RESOURCE_TYPE)
-        self.resource = _resource.create_custom_resource(
-            self,
-            handler=self._handler,
-            resource_type=RESOURCE_TYPE,
-            properties=with_name(properties, self.flow_definition_name, explicit=explicit_name is not None),
-            tags=self.tags,
-            removal_policy=props.get("removal_policy", RemovalPolicy.DESTROY),
-            service_timeout=SERVICE_TIMEOUT,
-        )
-        # SageMaker checks the role's policies when it creates the flow definition.
-        self.resource.node.add_dependency(self.role, self._handler.handover_policy)
+        self.resource = self._create_resource(props, properties)
         self.flow_definition_arn = self.resource.get_att_string(_wire.ATTR_FLOW_DEFINITION_ARN)
         if props.get("stack_outputs", True):
-            CfnOutput(
-                self,
-                "FlowDefinitionArnOutput",
-                value=self.flow_definition_arn,
-                description=f"ARN of flow definition {self.flow_definition_name}",
-            )
+            self._add_output()
 
     def _create_role(self) -> iam.Role:
         return iam.Role(
@@ -126,6 +108,29 @@ class FlowDefinition(_FlowDefinitionBase):
             "Role",
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description="Augmented AI flow definition role (sagemaker-constructs)",
+        )
+
+    def _create_resource(self, props: FlowDefinitionProps, properties: dict[str, Any]) -> CustomResource:
+        explicit = props.get("flow_definition_name") is not None
+        resource = _resource.create_custom_resource(
+            self,
+            handler=self._handler,
+            resource_type=RESOURCE_TYPE,
+            properties=with_name(properties, self.flow_definition_name, explicit=explicit),
+            tags=self.tags,
+            removal_policy=props.get("removal_policy", RemovalPolicy.DESTROY),
+            service_timeout=SERVICE_TIMEOUT,
+        )
+        # SageMaker checks the role's policies when it creates the flow definition.
+        resource.node.add_dependency(self.role, self._handler.handover_policy)
+        return resource
+
+    def _add_output(self) -> None:
+        CfnOutput(
+            self,
+            "FlowDefinitionArnOutput",
+            value=self.flow_definition_arn,
+            description=f"ARN of flow definition {self.flow_definition_name}",
         )
 
     @property

@@ -96,11 +96,15 @@ TYPE_HINTS: dict[Any, str] = {TaskPrice: 'TaskPrice.usd("0.036")'}
 
 # --- values the validation and the rendering share ---------------------------------
 def source_of(props: FlowDefinitionProps) -> HumanLoopRequestSource | None:
-    """The request source as a member; None if not given or outside the enum."""
+    """The request source as a member; None if not given, a token or outside the enum."""
     source = props.get("human_loop_request_source")
     if source is None or source not in HumanLoopRequestSource._value2member_map_:
         return None
     return HumanLoopRequestSource(source)
+
+
+def source_is_token(props: FlowDefinitionProps) -> bool:
+    return is_token(props.get("human_loop_request_source"))
 
 
 def split_output_uri(uri: str) -> tuple[str, str] | None:
@@ -148,7 +152,7 @@ def validate(props: FlowDefinitionProps) -> list[Problem]:
 def _source_problems(props: FlowDefinitionProps) -> list[Problem]:
     found = Problems()
     source, raw = props.get("human_loop_request_source"), props.get("activation_conditions")
-    if source is not None and source_of(props) is None:
+    if source is not None and source_of(props) is None and not source_is_token(props):
         found.add(
             "human_loop_request_source", source, f"must be one of {', '.join(s.value for s in HumanLoopRequestSource)}"
         )
@@ -214,8 +218,8 @@ def _output_problems(props: FlowDefinitionProps) -> list[Problem]:
 
 def _price_problems(props: FlowDefinitionProps) -> list[Problem]:
     price = props.get("public_workforce_task_price")
-    if price is None:
-        return []
+    if price is None or source_is_token(props):
+        return []  # a token source: its price list is known only at deploy time
     task_type, allowed = price_list_for(source_of(props))
     if price.amount in allowed:
         return []

@@ -22,9 +22,11 @@ SERVICE_TIMEOUT = Duration.minutes(10)
 def render_properties(scope: IConstruct, props: FlowDefinitionProps, role_arn: str) -> dict[str, Any]:
     """Every property except the name and the tags."""
     properties: dict[str, Any] = {}
-    source = source_of(props)
+    source = props.get("human_loop_request_source")
     if source is not None:
-        properties[_wire.HUMAN_LOOP_REQUEST_SOURCE] = {"AwsManagedHumanLoopRequestSource": source.value}
+        member = source_of(props)
+        value = member.value if member is not None else source  # a token is sent as given
+        properties[_wire.HUMAN_LOOP_REQUEST_SOURCE] = {"AwsManagedHumanLoopRequestSource": value}
     raw = props.get("activation_conditions")
     if raw is not None:
         properties[_wire.HUMAN_LOOP_ACTIVATION_CONFIG] = {

@@ -395,3 +395,19 @@ def test_token_duration_in_hours_is_rejected_as_it_cannot_be_converted(scratch: 
         ValueError, match=r"task_availability_lifetime must be Duration\.seconds\(\.\.\.\) when it comes"
     ):
         build(scratch, **required(task_availability_lifetime=Duration.hours(hours)))
+
+
+def test_token_request_source_is_sent_as_given_and_not_checked() -> None:
+    stack = Stack(App(), "SourceToken")
+    source = Token.as_string({"Ref": "Source"})
+    FlowDefinition(
+        stack,
+        "Flow",
+        **required(
+            human_loop_request_source=source,
+            activation_conditions=MODERATION_CONDITIONS,
+            public_workforce_task_price=TaskPrice.usd("2.400"),  # on the Textract list only
+        ),
+    )
+    (flow,) = Template.from_stack(stack).find_resources("Custom::SageMakerFlowDefinition").values()
+    assert flow["Properties"]["HumanLoopRequestSource"] == {"AwsManagedHumanLoopRequestSource": {"Ref": "Source"}}
