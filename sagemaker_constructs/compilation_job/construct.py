@@ -92,9 +92,10 @@ class CompilationJob(_CompilationJobBase):
         names = _resource.check_before_construction(
             owner, props, CompilationJobProps, TYPE_HINTS, validate, RESOURCE_TYPE, "compilation_job_name"
         )
+        handler = handler_for(scope, KIND, HANDLER_DESCRIPTION)
         super().__init__(scope, construct_id)
+        self._handler = handler
         _resource.add_warnings(self, [*warnings(props), *names.warnings])
-        self._handler = handler_for(scope, KIND, HANDLER_DESCRIPTION)
         self.output_bucket: s3.IBucket = props["output_bucket"]
         self.output_prefix: str = props.get("output_prefix", "")
         self.kms_key: kms.IKey | None = props.get("kms_key")

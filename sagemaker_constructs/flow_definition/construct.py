@@ -83,9 +83,10 @@ class FlowDefinition(_FlowDefinitionBase):
         names = _resource.check_before_construction(
             owner, props, FlowDefinitionProps, TYPE_HINTS, validate, RESOURCE_TYPE, "flow_definition_name"
         )
+        handler = handler_for(scope, KIND, HANDLER_DESCRIPTION)
         super().__init__(scope, construct_id)
+        self._handler = handler
         _resource.add_warnings(self, [*warnings(props), *names.warnings])
-        self._handler = handler_for(scope, KIND, HANDLER_DESCRIPTION)
         self.output_bucket: s3.IBucket | None = props.get("output_bucket")
         self.output_prefix: str = props.get("output_prefix", "")
         self.role: iam.IRole = props.get("role") or self._create_role()

@@ -149,3 +149,12 @@ def test_flow_definition_waits_for_the_handover_policy() -> None:
     resource = Template.from_stack(stack).to_json()["Resources"][stack.get_logical_id(flow.resource.node.default_child)]  # type: ignore[arg-type]
     policy = handler(stack, FLOW_HANDLER).handover_policy
     assert stack.get_logical_id(policy.node.default_child) in resource["DependsOn"]  # type: ignore[arg-type]
+
+
+def test_a_bad_budget_leaves_nothing_in_the_tree() -> None:
+    stack = Stack(App(context={_wire.CONTEXT_DESCRIBE_BUDGET: "fast"}), "Nothing")
+    bucket = s3.Bucket(stack, "Bucket")
+    with pytest.raises(ValueError, match="describeBudget"):
+        small_job(stack, "Job", bucket)
+    assert stack.node.try_find_child("Job") is None
+    assert stack.node.try_find_child(JOB_HANDLER) is None
