@@ -39,6 +39,7 @@ from botocore.exceptions import ClientError
 from tests.harness import ACCOUNT, REGION, Lifecycle, ResponseServer, StrictFake, cfn_event, load_handler, url_path
 from tests.harness.existing import job_made_by_handler
 from tests.harness.fake_sagemaker import FakeS3, FakeSageMaker, Script
+from tests.harness.properties import compilation_job_properties
 
 LAMBDA_TIMEOUT = 900.0  # the handler function's timeout (15 minutes)
 POLICY_LIMIT_BYTES = 20 * 1024  # Lambda's cap on a function's resource-based policy
@@ -49,18 +50,12 @@ ROLE = "arn:aws:iam::123456789012:role/bench-job-role"
 
 # --- properties and events --------------------------------------------------------------
 def job_properties(name: str, max_runtime: int) -> dict[str, Any]:
-    return {
-        "CompilationJobName": name,
-        "RoleArn": ROLE,
-        "InputConfig": {
-            "S3Uri": "s3://bench-models/resnet18.tar.gz",
-            "Framework": "PYTORCH",
-            "DataInputConfig": '{"input0":[1,3,224,224]}',
-        },
-        "OutputConfig": {"S3OutputLocation": f"s3://bench-out/compiled/{name}/", "TargetDevice": "sitara_am57x"},
-        "StoppingCondition": {"MaxRuntimeInSeconds": max_runtime},
-        "ServiceTimeout": min(max_runtime + 300, 3600),
-    }
+    """The harness's job properties, with this benchmark's name and runtime."""
+    return compilation_job_properties(
+        name,
+        StoppingCondition={"MaxRuntimeInSeconds": max_runtime},
+        ServiceTimeout=min(max_runtime + 300, 3600),
+    )
 
 
 def flow_properties(name: str) -> dict[str, Any]:

@@ -94,3 +94,26 @@ def custom_resource_and_statement_bytes(one_job: Synth) -> tuple[int, int]:
                 statement_bytes = serialized_size(without_statement) - statement_bytes
                 return resource_bytes, statement_bytes
     raise RuntimeError("no statement granting read on models/model0.tar.gz in the 1-job template")
+
+
+def synth_ratio(small: int = 1, large: int = 200, rounds: int = 5) -> tuple[Synth, Synth]:
+    """The project's cold synth of ``small`` and of ``large`` jobs, each the fastest
+    of ``rounds`` runs taken in turn (so a busy machine slows both alike)."""
+    best: dict[int, Synth] = {}
+    for _ in range(rounds):
+        for jobs in (small, large):
+            run = cold_synth("project", jobs)
+            if jobs not in best or run.seconds < best[jobs].seconds:
+                best[jobs] = run
+    return best[small], best[large]
+
+
+if __name__ == "__main__":
+    # python -m bench.synth [rounds]: the 1-job and 200-job cold synth, and their ratio.
+    one, many = synth_ratio(rounds=int(sys.argv[1]) if len(sys.argv) > 1 else 5)
+    print(
+        f"1 job: {one.seconds:.2f} s, {one.jsii_round_trips} jsii round trips; "
+        f"200 jobs: {many.seconds:.2f} s, {many.jsii_round_trips} round trips, {many.bytes:,} B, "
+        f"{many.resources} resources; ratio {many.seconds / one.seconds:.2f}x; "
+        f"{(many.jsii_round_trips - one.jsii_round_trips) / 199:.1f} round trips per added job"
+    )

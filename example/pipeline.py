@@ -15,6 +15,7 @@ from constructs import Construct
 
 from sagemaker_constructs import (
     CompilationJob,
+    CompilationJobProps,
     FlowDefinition,
     Framework,
     HumanLoopRequestSource,
@@ -53,30 +54,20 @@ class ModelPipelineStack(Stack):
         )
         self.bucket = self._encrypted_bucket("Artifacts", key, access_logs, "artifacts/")
 
-        self.edge = CompilationJob(
-            self,
-            "CompileForSitara",
-            model=model,
-            framework=framework,
-            data_input_config=input_shape,
-            target_device=TargetDevice.SITARA_AM57X,
-            output_bucket=self.bucket,
-            output_prefix="compiled/",
-            kms_key=key,
-            max_runtime=Duration.minutes(15),
-        )
-        self.cloud = CompilationJob(
-            self,
-            "CompileForC5",
-            model=model,
-            framework=framework,
-            data_input_config=input_shape,
-            target_device=TargetDevice.ML_C5,
-            output_bucket=self.bucket,
-            output_prefix="compiled/",
-            kms_key=key,
-            max_runtime=Duration.minutes(15),
-        )
+        # One model, two targets: the props are built once (checked by mypy like keyword arguments).
+        compile_model: CompilationJobProps = {
+            "model": model,
+            "framework": framework,
+            "data_input_config": input_shape,
+            "output_bucket": self.bucket,
+            "output_prefix": "compiled/",
+            "kms_key": key,
+            "max_runtime": Duration.minutes(15),
+        }
+        edge: CompilationJobProps = {**compile_model, "target_device": TargetDevice.SITARA_AM57X}
+        cloud: CompilationJobProps = {**compile_model, "target_device": TargetDevice.ML_C5}
+        self.edge = CompilationJob(self, "CompileForSitara", **edge)
+        self.cloud = CompilationJob(self, "CompileForC5", **cloud)
 
         serving_role = iam.Role(self, "ServingRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
         self.cloud.grant_read_artifacts(serving_role)

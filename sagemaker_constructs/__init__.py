@@ -11,9 +11,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .compilation_job import CompilationJob, ICompilationJob
+    from .compilation_job import CompilationJob, CompilationJobProps, ICompilationJob
     from .flow_definition import (
         FlowDefinition,
+        FlowDefinitionProps,
         HumanLoopRequestSource,
         IFlowDefinition,
         TaskPrice,
@@ -30,8 +31,10 @@ if TYPE_CHECKING:
 
 _EXPORTS = {
     "CompilationJob": "compilation_job",
+    "CompilationJobProps": "compilation_job",
     "ICompilationJob": "compilation_job",
     "FlowDefinition": "flow_definition",
+    "FlowDefinitionProps": "flow_definition",
     "HumanLoopRequestSource": "flow_definition",
     "IFlowDefinition": "flow_definition",
     "TaskPrice": "flow_definition",
@@ -48,7 +51,9 @@ _EXPORTS = {
 # A literal list, so that type checkers see the lazily imported names as exported.
 __all__ = [
     "CompilationJob",
+    "CompilationJobProps",
     "FlowDefinition",
+    "FlowDefinitionProps",
     "Framework",
     "HumanLoopRequestSource",
     "ICompilationJob",

@@ -37,10 +37,6 @@ PREFIX_STACK_PART_MAX = 20
 HASH_LENGTH = 10
 PREFIX_SEPARATOR = "--"
 
-# The service-model patterns (botocore EntityName and FlowDefinitionName).
-COMPILATION_JOB_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-FLOW_DEFINITION_NAME_PATTERN = re.compile(r"^[a-z0-9](-*[a-z0-9]){0,62}$")
-
 _NOT_NAME_CHARS = re.compile(r"[^a-z0-9]+")
 
 

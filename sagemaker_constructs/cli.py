@@ -4,7 +4,10 @@
 (ListCompilationJobs), optionally only those a given stack created
 (``--stack``: the generated-name prefix from
 :func:`sagemaker_constructs._naming.stack_prefix`), and can watch them until
-they end (``--watch``).
+they end (``--watch``). Started before CloudFormation has created the jobs,
+``--watch`` waits for them to appear, up to ``--appear-timeout`` seconds
+(default :data:`DEFAULT_APPEAR_TIMEOUT`). ``--profile`` and ``--endpoint-url``
+work as in the AWS CLI.
 
 Exit codes: 0 on success (with ``--watch``: every listed job ended
 COMPLETED, or no job matched), 1 with ``--watch`` when a listed job ended
@@ -30,7 +33,17 @@ from typing import Any
 
 from sagemaker_constructs._naming import stack_prefix
 
-ClientFactory = Callable[[str | None], Any]
+
+@dataclass(frozen=True)
+class ClientOptions:
+    """How to reach SageMaker: ``--region``, ``--profile``, ``--endpoint-url``."""
+
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+
+
+ClientFactory = Callable[[ClientOptions], Any]
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], None]
 
@@ -42,6 +55,8 @@ SORT_ORDERS = ("Ascending", "Descending")
 PAGE_SIZE = 100
 DESCRIBE_WORKERS = 4
 DEFAULT_INTERVAL = 5.0
+# A deploy creates roles, policies and the handler before the first job: a few minutes.
+DEFAULT_APPEAR_TIMEOUT = 600.0
 NAME_CONTAINS_PATTERN = re.compile(r"^[a-zA-Z0-9\-]{1,63}$")
 ACCESS_DENIED_CODES = frozenset({"AccessDeniedException", "AccessDenied"})
 CLEAR_SCREEN = "\x1b[H\x1b[2J"
@@ -86,6 +101,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 or a positive number: {text!r}")
+    return value
+
+
 def _add_filter_arguments(jobs: argparse.ArgumentParser) -> None:
     who = jobs.add_mutually_exclusive_group()
     who.add_argument("--stack", metavar="NAME", help="only jobs created by this stack")
@@ -126,9 +151,21 @@ def _add_output_arguments(jobs: argparse.ArgumentParser) -> None:
         help=f"seconds between refreshes with --watch (default {DEFAULT_INTERVAL:g})",
     )
     jobs.add_argument(
+        "--appear-timeout",
+        type=_non_negative_float,
+        default=DEFAULT_APPEAR_TIMEOUT,
+        metavar="SECONDS",
+        help=(
+            "with --watch, how long to wait for a first matching job to appear "
+            f"(default {DEFAULT_APPEAR_TIMEOUT:g}; 0: do not wait)"
+        ),
+    )
+    jobs.add_argument(
         "--region",
         help="AWS region (default: AWS_REGION / AWS_DEFAULT_REGION / profile)",
     )
+    jobs.add_argument("--profile", help="a named profile from your AWS config (default: AWS_PROFILE / default)")
+    jobs.add_argument("--endpoint-url", metavar="URL", help="send SageMaker requests to this URL (as in the AWS CLI)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -213,11 +250,13 @@ def build_query(args: argparse.Namespace) -> JobQuery:
 # --------------------------------------------------------------------------
 
 
-def default_client_factory(region: str | None) -> Any:
-    """A boto3 SageMaker client (raises NoRegionError when no region is set)."""
+def default_client_factory(options: ClientOptions) -> Any:
+    """A boto3 SageMaker client (raises NoRegionError when no region is set,
+    ProfileNotFound for an unknown profile)."""
     import boto3  # type: ignore[import-untyped, unused-ignore]
 
-    return boto3.client("sagemaker", region_name=region)
+    session = boto3.Session(profile_name=options.profile, region_name=options.region)
+    return session.client("sagemaker", endpoint_url=options.endpoint_url)
 
 
 def _page_size(query: JobQuery, collected: int) -> int:
@@ -422,11 +461,25 @@ class JobsCommand:
 
     def watch(self) -> int:
         first = True
+        announced = False
+        started = self.now()
         while True:
             jobs = list_jobs(self.client, self.query)
             if not jobs:
-                print(NO_JOBS_MESSAGE, file=sys.stderr)
-                return EXIT_OK
+                waited = (self.now() - started).total_seconds()
+                if waited + self.args.interval > self.args.appear_timeout:
+                    suffix = f" within {self.args.appear_timeout:g}s" if self.args.appear_timeout else ""
+                    print(NO_JOBS_MESSAGE + suffix, file=sys.stderr)
+                    return EXIT_OK
+                if not announced:
+                    print(
+                        f"waiting for compilation jobs to appear (up to {self.args.appear_timeout:g}s; Ctrl-C to stop)",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    announced = True
+                self.sleep(self.args.interval)
+                continue
             active = sum(1 for job in jobs if job.get("CompilationJobStatus") in ACTIVE_STATUSES)
             text = self.frame(jobs)
             if active and not self.args.json:
@@ -465,6 +518,8 @@ def describe_aws_error(exc: Exception) -> str | None:
         return "no AWS credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
     if isinstance(exc, boto_errors.NoRegionError):
         return "no AWS region set (use --region or AWS_REGION/AWS_DEFAULT_REGION)"
+    if isinstance(exc, boto_errors.ProfileNotFound):
+        return f"no AWS profile named {exc.kwargs.get('profile', '?')!r} in your AWS config (see --profile)"
     if isinstance(exc, boto_errors.ClientError):
         return _describe_client_error(exc)
     if isinstance(exc, boto_errors.BotoCoreError):
@@ -491,7 +546,8 @@ def run_jobs(args: argparse.Namespace, client_factory: ClientFactory, sleep: Sle
     """Run ``jobs`` with parsed arguments; every failure becomes one line and exit 2."""
     try:
         query = build_query(args)
-        command = JobsCommand(client_factory(args.region), query, args, sleep, now)
+        options = ClientOptions(region=args.region, profile=args.profile, endpoint_url=args.endpoint_url)
+        command = JobsCommand(client_factory(options), query, args, sleep, now)
         return command.watch() if args.watch else command.run_once()
     except CliError as exc:
         return _error(str(exc))

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from aws_cdk import Annotations, Stack, Token
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from . import _nag
-from ._validation import is_token
+from . import _nag, _wire
+from ._typecheck import check_arguments
+from ._validation import Problem, is_token
 
 if TYPE_CHECKING:
     from ._handler import HandlerFunction
@@ -41,71 +41,32 @@ SEARCH_OPERATORS = (
     "In",
 )
 MAX_SEARCH_FILTERS = 20
-TRAINING_JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")  # botocore TrainingJobName
 FILTER_VALUE_MAX = 1024
-
-
 READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion"]
 
 
-def _principal(grantee: iam.IGrantable) -> iam.IPrincipal:
-    # A role is its own grant principal; asking jsii for it costs a round trip per grant.
-    return grantee if isinstance(grantee, iam.Role) else grantee.grant_principal
-
-
-def _bucket_key(bucket: s3.IBucket, registry: HandlerFunction | None) -> kms.IKey | None:
-    if registry is None:
-        return bucket.encryption_key
-    if registry.once("bucket-key-looked-up", bucket):
-        registry.bucket_keys[id(bucket)] = bucket.encryption_key
-    return registry.bucket_keys[id(bucket)]
-
-
-def grant_object_read(
-    grantee: iam.IGrantable, bucket: s3.IBucket, key: str, registry: HandlerFunction | None = None
-) -> None:
+def grant_object_read(role: iam.IRole, bucket: s3.IBucket, key: str) -> None:
     """s3:GetObject on exactly one object (``bucket.grant_read`` would add the
     whole bucket for List), and decrypt with the bucket's key if it has one.
-
-    With a ``registry`` (the stack's handler), each grantee has one read
-    statement that lists its objects, and the key grant is made once per
-    grantee and key: a role shared by many jobs grows by one ARN per model."""
-    if registry is None:
-        _principal(grantee).add_to_principal_policy(
-            iam.PolicyStatement(actions=READ_ACTIONS, resources=[bucket.arn_for_objects(key)])
-        )
-        bucket_key = bucket.encryption_key
-    else:
-        object_arn = f"{registry.memo(('bucket-arn', id(bucket)), lambda: bucket.bucket_arn)}/{key}"
-        statement = registry.memo(("object-read", id(grantee)), lambda: _new_read_statement(grantee, registry))
-        statement.add_resources(object_arn)
-        bucket_key = _bucket_key(bucket, registry)
-    if bucket_key is not None and (registry is None or registry.once("decrypt", grantee, bucket_key)):
-        bucket_key.grant_decrypt(grantee)
+    (CDK drops a statement that a policy already holds: a shared role asked
+    twice for the same object or key holds one statement.)"""
+    role.add_to_principal_policy(iam.PolicyStatement(actions=READ_ACTIONS, resources=[bucket.arn_for_objects(key)]))
+    if bucket.encryption_key is not None:
+        bucket.encryption_key.grant_decrypt(role)
 
 
-def _new_read_statement(grantee: iam.IGrantable, registry: HandlerFunction) -> iam.PolicyStatement:
-    registry.once("object-read", grantee)  # keeps the grantee alive for id()
-    statement = iam.PolicyStatement(actions=READ_ACTIONS)
-    _principal(grantee).add_to_principal_policy(statement)
-    return statement
-
-
-def grant_object_write(
-    grantee: iam.IGrantable, bucket: s3.IBucket, key_pattern: str, registry: HandlerFunction | None = None
-) -> None:
+def grant_object_write(role: iam.IRole, bucket: s3.IBucket, key_pattern: str) -> None:
     """s3:PutObject (and aborting its multipart uploads) on ``key_pattern`` only, and
     the bucket key's data-key actions (``bucket.grant_put`` adds ``s3:Abort*``,
     object tagging and retention, and ``kms:ReEncrypt*``/``kms:GenerateDataKey*``)."""
-    _principal(grantee).add_to_principal_policy(
+    role.add_to_principal_policy(
         iam.PolicyStatement(
             actions=["s3:PutObject", "s3:AbortMultipartUpload"],
             resources=[bucket.arn_for_objects(key_pattern)],
         )
     )
-    bucket_key = _bucket_key(bucket, registry)
-    if bucket_key is not None and (registry is None or registry.once("data-key", grantee, bucket_key)):
-        bucket_key.grant(grantee, "kms:Decrypt", "kms:GenerateDataKey")
+    if bucket.encryption_key is not None:
+        bucket.encryption_key.grant(role, "kms:Decrypt", "kms:GenerateDataKey")
 
 
 @dataclass
@@ -207,11 +168,13 @@ class ModelSource:
         """An object in a bucket of this app. ``version`` (any string: an object
         version, an ETag, a run id) feeds the generated name, so a new model at
         the same key recompiles."""
+        check_arguments("ModelSource.from_bucket", ModelSource.from_bucket, bucket=bucket, key=key, version=version)
         return ModelSource("bucket", bucket=bucket, key=key, version=version)
 
     @staticmethod
     def from_s3_uri(uri: str, version: str | None = None) -> ModelSource:
         """``s3://bucket/key.tar.gz`` (or ``https://``)."""
+        check_arguments("ModelSource.from_s3_uri", ModelSource.from_s3_uri, uri=uri, version=version)
         return ModelSource("uri", uri=uri, version=version)
 
     @staticmethod
@@ -219,11 +182,19 @@ class ModelSource:
         """A local ``.tar.gz``, uploaded as a CDK file asset and copied at
         deploy time to a ``.tar.gz`` key below the job's output prefix (CDK keys
         file assets by their last extension only: ``<hash>.gz``)."""
-        return ModelSource("asset", path=str(path))
+        check_arguments("ModelSource.from_asset", ModelSource.from_asset, path=path)
+        # Absolute now: the jsii kernel resolves a relative path from its own working directory,
+        # which need not be this process's.
+        return ModelSource("asset", path=str(Path(path).absolute()))
 
     @staticmethod
     def from_model_package(model_package_version_arn: str) -> ModelSource:
         """A versioned model package (``ModelPackageVersionArn``)."""
+        check_arguments(
+            "ModelSource.from_model_package",
+            ModelSource.from_model_package,
+            model_package_version_arn=model_package_version_arn,
+        )
         return ModelSource("model_package", arn=model_package_version_arn)
 
     @staticmethod
@@ -237,6 +208,12 @@ class ModelSource:
             deploy time). The CompilationJob answers the name and artifact URI
             as ``source_training_job_name`` and ``source_model_s3_uri``.
         """
+        check_arguments(
+            "ModelSource.from_training_job",
+            ModelSource.from_training_job,
+            training_job_name=training_job_name,
+            training_output_bucket=training_output_bucket,
+        )
         return ModelSource("training_job", training_job_name=training_job_name, bucket=training_output_bucket)
 
     @staticmethod
@@ -257,6 +234,14 @@ class ModelSource:
             (LastModifiedTime).
         :param sort_order: ``SortOrder``, Ascending or Descending. Default: SageMaker's (Descending).
         """
+        check_arguments(
+            "ModelSource.from_best_training_job",
+            ModelSource.from_best_training_job,
+            filters=filters,
+            training_output_bucket=training_output_bucket,
+            sort_by=sort_by,
+            sort_order=sort_order,
+        )
         return ModelSource(
             "best_training_job",
             filters=tuple(filters),
@@ -266,51 +251,51 @@ class ModelSource:
         )
 
     # --- validation (collected by the construct) ---------------------------
-    def problems(self) -> list[tuple[str, Any, str]]:
-        found: list[tuple[str, Any, str]] = []
+    def problems(self) -> list[Problem]:
+        found: list[Problem] = []
         if self.kind in ("bucket", "uri"):
             uri = self.key if self.kind == "bucket" else self.uri
             if uri is not None and not is_token(uri):
                 if self.kind == "uri" and not re.match(r"^(s3|https)://[^/]+/.+", uri):
-                    found.append(("model", uri, "must be an s3:// or https:// URI of an object"))
+                    found.append(Problem("model", uri, "must be an s3:// or https:// URI of an object"))
                 if not uri.endswith(".tar.gz"):
-                    found.append(("model", uri, "must end in .tar.gz (a gzip-compressed tar archive)"))
+                    found.append(Problem("model", uri, "must end in .tar.gz (a gzip-compressed tar archive)"))
         elif self.kind == "asset":
             assert self.path is not None
             if not self.path.endswith(".tar.gz"):
-                found.append(("model", self.path, "must be a .tar.gz file"))
+                found.append(Problem("model", self.path, "must be a .tar.gz file"))
             elif not Path(self.path).is_file():
-                found.append(("model", self.path, "must be an existing file"))
+                found.append(Problem("model", self.path, "must be an existing file"))
         elif self.kind in ("training_job", "best_training_job"):
             found.extend(self._search_problems())
         return found
 
-    def _search_problems(self) -> list[tuple[str, Any, str]]:
+    def _search_problems(self) -> list[Problem]:
         """The training sources' problems (SearchFilter checks itself when made)."""
-        found: list[tuple[str, Any, str]] = []
+        found: list[Problem] = []
         if self.kind == "training_job":
             name = self.training_job_name
-            if not isinstance(name, str) or not (Token.is_unresolved(name) or TRAINING_JOB_NAME.match(name)):
+            if not isinstance(name, str) or not (is_token(name) or _wire.TRAINING_JOB_NAME_PATTERN.match(name)):
                 rule = "must match [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62} (1 to 63 letters, digits and hyphens)"
-                found.append(("training_job_name", name, rule))
+                found.append(Problem("training_job_name", name, rule))
             return found
         strays = [f for f in self.filters if not isinstance(f, SearchFilter)]
         if strays:
-            found.append(("filters", strays, "must hold SearchFilter objects"))
+            found.append(Problem("filters", strays, "must hold SearchFilter objects"))
         if not self.filters:
-            found.append(("filters", [], "must hold at least one SearchFilter"))
+            found.append(Problem("filters", [], "must hold at least one SearchFilter"))
         if len(self.filters) > MAX_SEARCH_FILTERS:
-            found.append(("filters", len(self.filters), f"must hold at most {MAX_SEARCH_FILTERS} filters"))
+            found.append(Problem("filters", len(self.filters), f"must hold at most {MAX_SEARCH_FILTERS} filters"))
         contains = [f.name for f in self.filters if isinstance(f, SearchFilter) and f.operator == "Contains"]
         if len(contains) > 1:
-            found.append(("filters", contains, "may use the Contains operator only once (a Search allows one)"))
+            found.append(Problem("filters", contains, "may use the Contains operator only once (a Search allows one)"))
         if self.sort_order is not None and self.sort_order not in ("Ascending", "Descending"):
-            found.append(("sort_order", self.sort_order, "must be Ascending or Descending"))
+            found.append(Problem("sort_order", self.sort_order, "must be Ascending or Descending"))
         sort_by = self.sort_by
         if sort_by is not None and not (
             isinstance(sort_by, str) and (Token.is_unresolved(sort_by) or 1 <= len(sort_by) <= 255)
         ):
-            found.append(("sort_by", sort_by, "must be a string of 1 to 255 characters"))
+            found.append(Problem("sort_by", sort_by, "must be a string of 1 to 255 characters"))
         return found
 
     # --- binding -----------------------------------------------------------
@@ -325,9 +310,9 @@ class ModelSource:
     ) -> ModelBinding:
         if self.kind == "bucket":
             assert self.bucket is not None and self.key is not None
-            grant_object_read(role, self.bucket, self.key, handler)
+            grant_object_read(role, self.bucket, self.key)
             return ModelBinding(
-                s3_uri=f"s3://{handler.bucket_name(self.bucket)}/{self.key}",
+                s3_uri=f"s3://{self.bucket.bucket_name}/{self.key}",
                 version=self.version,
             )
         if self.kind == "uri":
@@ -377,9 +362,9 @@ class ModelSource:
         asset = s3_assets.Asset(scope, "ModelAsset", path=self.path)
         staged_key = f"{staging_prefix}model-inputs/{asset.asset_hash}.tar.gz"
         # The handler copies the asset object to the .tar.gz key; the job reads the copy.
-        grant_object_read(handler.role, asset.bucket, asset.s3_object_key, handler)
-        grant_object_write(handler.role, staging_bucket, staged_key, handler)
-        grant_object_read(role, staging_bucket, staged_key, handler)
+        grant_object_read(handler.role, asset.bucket, asset.s3_object_key)
+        grant_object_write(handler.role, staging_bucket, staged_key)
+        grant_object_read(role, staging_bucket, staged_key)
         return ModelBinding(
             s3_uri=f"s3://{staging_bucket.bucket_name}/{staged_key}",
             stage_from=asset.s3_object_url,
@@ -390,7 +375,7 @@ class ModelSource:
         assert self.bucket is not None
         # The artifacts' key is only known at deploy time: GetObject on the training
         # output bucket's objects (not List or the bucket itself), and its key.
-        grant_object_read(role, self.bucket, "*", handler)
+        grant_object_read(role, self.bucket, "*")
         _nag.acknowledge_wildcard_resource(
             role,
             self.bucket.arn_for_objects("*"),
@@ -409,15 +394,17 @@ class ModelSource:
                 ["sagemaker:DescribeTrainingJob"],
                 [stack.format_arn(service="sagemaker", resource="training-job", resource_name=arn_name)],
             )
-            source = {"Type": "TrainingJob", "TrainingJobName": self.training_job_name}
+            source = {
+                _wire.MODEL_SOURCE_TYPE: _wire.MODEL_SOURCE_TRAINING_JOB,
+                _wire.MODEL_SOURCE_TRAINING_JOB_NAME: self.training_job_name,
+            }
         else:
             # Search has no resource type in IAM (it cannot be scoped to
             # resources), so it needs "*"; DescribeTrainingJob of the chosen
             # job, unknown until deploy time, is scoped to training jobs.
-            handler.statement("search", ["sagemaker:Search"], ["*"])
             any_training_job = stack.format_arn(service="sagemaker", resource="training-job", resource_name="*")
             handler.statement("training-jobs", ["sagemaker:DescribeTrainingJob"], [any_training_job])
-            if handler.once("ack-search"):
+            if handler.statement("search", ["sagemaker:Search"], ["*"]):
                 _nag.acknowledge_wildcard_resource(
                     handler,
                     "*",
@@ -431,13 +418,13 @@ class ModelSource:
                     "synth time; the statement allows only sagemaker:DescribeTrainingJob.",
                 )
             source = {
-                "Type": "BestTrainingJob",
-                "SearchExpression": {"Filters": [f.to_api() for f in self.filters]},
+                _wire.MODEL_SOURCE_TYPE: _wire.MODEL_SOURCE_BEST_TRAINING_JOB,
+                _wire.MODEL_SOURCE_SEARCH_EXPRESSION: {"Filters": [f.to_api() for f in self.filters]},
             }
             if self.sort_by:
-                source["SortBy"] = self.sort_by
+                source[_wire.MODEL_SOURCE_SORT_BY] = self.sort_by
             if self.sort_order:
-                source["SortOrder"] = self.sort_order
+                source[_wire.MODEL_SOURCE_SORT_ORDER] = self.sort_order
         # No s3_uri: the handler sets InputConfig.S3Uri from the source at deploy time.
         return ModelBinding(deploy_time_source=source, identity=json.dumps(source, sort_keys=True))
 

@@ -83,6 +83,8 @@ class TargetDevice:
     @classmethod
     def of(cls, name: str) -> TargetDevice:
         """A device by its API name, e.g. ``TargetDevice.of("new_board")``."""
+        if not isinstance(name, str):
+            raise TypeError(f"TargetDevice.of: name must be a str, the device's API name (got {name!r})")
         return cls(name)
 
     @property

@@ -1,6 +1,6 @@
 """cfn-lint on every synthesized template: the example app (as ``app.py`` makes
 it, and pinned to an environment) and the composition app of
-tests/test_composition.py. No errors; a warning fails the test unless it is
+tests/constructs/test_composition.py. No errors; a warning fails the test unless it is
 listed in ALLOWED_WARNINGS with its reason and the exact place it may occur.
 """
 
@@ -16,7 +16,7 @@ from aws_cdk import App, Environment
 from cfnlint.api import ManualArgs, lint
 
 from example.pipeline import ModelPipelineStack
-from tests.test_composition import build_app
+from tests.constructs.test_composition import build_app
 
 REGIONS = ["us-east-1", "eu-west-1"]
 STACKS = ["ModelPipeline", "PinnedPipeline", "Producer", "Consumer"]

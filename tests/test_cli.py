@@ -144,9 +144,9 @@ def run(
 ) -> int:
     clock = clock or FakeClock(T0 + timedelta(minutes=10))
 
-    def factory(region: str | None) -> FakeSageMaker:
+    def factory(options: cli.ClientOptions) -> FakeSageMaker:
         if regions is not None:
-            regions.append(region)
+            regions.append(options.region)
         return client
 
     return cli.main(argv, client_factory=factory, sleep=clock.sleep, now=clock.now)
@@ -410,6 +410,50 @@ def test_region_goes_to_the_client_factory() -> None:
     assert regions == ["eu-west-1", None]
 
 
+def test_profile_and_endpoint_url_go_to_the_client_factory() -> None:
+    seen: list[cli.ClientOptions] = []
+
+    def factory(options: cli.ClientOptions) -> FakeSageMaker:
+        seen.append(options)
+        return FakeSageMaker([])
+
+    argv = [
+        "jobs",
+        "--profile",
+        "ml-admin",
+        "--endpoint-url",
+        "https://sagemaker.example.test",
+        "--region",
+        "us-west-2",
+    ]
+    assert cli.main(argv, client_factory=factory, sleep=FakeClock().sleep, now=FakeClock().now) == 0
+    assert seen == [
+        cli.ClientOptions(region="us-west-2", profile="ml-admin", endpoint_url="https://sagemaker.example.test")
+    ]
+
+
+def test_the_default_client_uses_the_profile_and_the_endpoint(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    config = tmp_path / "config"
+    config.write_text("[profile ml-admin]\nregion = eu-central-1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    client = cli.default_client_factory(
+        cli.ClientOptions(profile="ml-admin", endpoint_url="https://sagemaker.example.test")
+    )
+    assert client.meta.region_name == "eu-central-1"
+    assert client.meta.endpoint_url == "https://sagemaker.example.test"
+
+
+def test_an_unknown_profile_is_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    assert cli.main(["jobs", "--profile", "nope"], sleep=FakeClock().sleep, now=FakeClock().now) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no AWS profile named 'nope'" in err
+
+
 # --------------------------------------------------------------------------
 # --json and --details
 # --------------------------------------------------------------------------
@@ -537,11 +581,35 @@ def test_watch_already_ended_does_not_sleep(capsys: pytest.CaptureFixture[str]) 
     assert table_names(capsys.readouterr().out) == ["a", "b"]
 
 
-def test_watch_no_jobs(capsys: pytest.CaptureFixture[str]) -> None:
+def test_watch_no_jobs_waits_for_them_up_to_the_appear_timeout(capsys: pytest.CaptureFixture[str]) -> None:
     clock = FakeClock()
-    assert run(["jobs", "--watch", "--stack", "prod"], FakeSageMaker([]), clock) == 0
+    client = FakeSageMaker([])
+    assert run(["jobs", "--watch", "--stack", "prod", "--interval", "10", "--appear-timeout", "60"], client, clock) == 0
+    err = capsys.readouterr().err
+    assert "waiting for compilation jobs to appear (up to 60s" in err
+    assert "no compilation jobs matched within 60s" in err
+    assert sum(clock.sleeps) == 60 and len(client.list_calls) == 7
+
+
+def test_watch_started_before_the_deploy_follows_the_jobs_once_they_appear(capsys: pytest.CaptureFixture[str]) -> None:
+    clock = FakeClock()
+    client = FakeSageMaker([], [], *_watch_listings("COMPLETED"))
+    assert run(["jobs", "--watch", "--interval", "5"], client, clock) == 0
+    assert clock.sleeps[:2] == [5.0, 5.0]  # two empty listings, then the jobs
+    assert "COMPLETED" in capsys.readouterr().out
+
+
+def test_watch_with_appear_timeout_zero_does_not_wait(capsys: pytest.CaptureFixture[str]) -> None:
+    clock = FakeClock()
+    assert run(["jobs", "--watch", "--appear-timeout", "0"], FakeSageMaker([]), clock) == 0
     assert "no compilation jobs matched" in capsys.readouterr().err
     assert clock.sleeps == []
+
+
+def test_watch_default_appear_timeout_is_ten_minutes() -> None:
+    clock = FakeClock()
+    assert run(["jobs", "--watch"], FakeSageMaker([]), clock) == 0
+    assert sum(clock.sleeps) == pytest.approx(cli.DEFAULT_APPEAR_TIMEOUT, abs=cli.DEFAULT_INTERVAL)
 
 
 def test_watch_details_describes_each_ended_job_once() -> None:
@@ -576,7 +644,7 @@ def test_interrupt_exits_130(capsys: pytest.CaptureFixture[str]) -> None:
     client = FakeSageMaker(*_watch_listings("COMPLETED"))
     code = cli.main(
         ["jobs", "--watch"],
-        client_factory=lambda _r: client,
+        client_factory=lambda _options: client,
         sleep=interrupted,
         now=FakeClock().now,
     )

@@ -144,7 +144,8 @@ def metadata(wheel: Path) -> dict[str, list[str]]:
     with zipfile.ZipFile(wheel) as archive:
         name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
         message = Parser().parsestr(archive.read(name).decode("utf-8"))
-    return {key: message.get_all(key) or [] for key in ("Name", "Requires-Dist", "Requires-Python")}
+    keys = ("Name", "Requires-Dist", "Requires-Python", "License-Expression", "License-File", "Project-URL")
+    return {key: message.get_all(key) or [] for key in keys}
 
 
 # --- what the wheel carries ------------------------------------------------------------
@@ -165,6 +166,28 @@ def test_wheel_has_no_top_level_lambda_or_test_packages(wheel_names: set[str]) -
 
 
 # --- what it declares --------------------------------------------------------------------
+def test_wheel_carries_the_apache_license_its_metadata_declares(
+    wheel_names: set[str], metadata: dict[str, list[str]]
+) -> None:
+    assert metadata["License-Expression"] == ["Apache-2.0"]
+    assert metadata["License-File"] == ["LICENSE"]
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in wheel_names)
+    assert "Apache License" in (REPO / "LICENSE").read_text(encoding="utf-8")
+
+
+def test_wheel_declares_project_urls(metadata: dict[str, list[str]]) -> None:
+    labels = {entry.split(",", 1)[0].strip().lower() for entry in metadata["Project-URL"]}
+    assert {"homepage", "documentation", "changelog", "issues"} <= labels
+
+
+@pytest.mark.parametrize("package", ["compilation_job", "flow_definition"])
+def test_wheel_carries_each_construct_package(wheel_names: set[str], package: str) -> None:
+    expected = {
+        f"sagemaker_constructs/{package}/{p.name}" for p in (REPO / "sagemaker_constructs" / package).glob("*.py")
+    }
+    assert expected and expected <= wheel_names, sorted(expected - wheel_names)
+
+
 def _requirements(metadata: dict[str, list[str]]) -> dict[str, Requirement]:
     parsed = [Requirement(line) for line in metadata["Requires-Dist"]]
     return {r.name.lower(): r for r in parsed if r.marker is None}

@@ -15,7 +15,6 @@ import re
 from typing import Any
 
 import _wire
-import engine
 import model_sources
 import properties
 from engine import Failure, Kind, Run, Statuses
@@ -44,16 +43,6 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
-def _json_or_text(value: Any) -> Any:
-    """A JSON string as its value (for comparing documents), other text stripped."""
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value.strip()
-    return value
-
-
 def _normalized(request: dict[str, Any]) -> dict[str, Any]:
     input_config = dict(request.get(_wire.INPUT_CONFIG) or {})
     output_config = dict(request.get(_wire.OUTPUT_CONFIG) or {})
@@ -64,11 +53,11 @@ def _normalized(request: dict[str, Any]) -> dict[str, Any]:
         "InputConfig.S3Uri": input_config.get("S3Uri"),
         "InputConfig.Framework": input_config.get("Framework"),
         "InputConfig.FrameworkVersion": input_config.get("FrameworkVersion"),
-        "InputConfig.DataInputConfig": _json_or_text(input_config.get("DataInputConfig")),
+        "InputConfig.DataInputConfig": properties.json_or_text(input_config.get("DataInputConfig")),
         "OutputConfig.S3OutputLocation": str(output_config.get("S3OutputLocation", "")).rstrip("/"),
         "OutputConfig.TargetDevice": output_config.get("TargetDevice"),
         "OutputConfig.TargetPlatform": output_config.get("TargetPlatform") or None,
-        "OutputConfig.CompilerOptions": _json_or_text(output_config.get("CompilerOptions")),
+        "OutputConfig.CompilerOptions": properties.json_or_text(output_config.get("CompilerOptions")),
         "OutputConfig.KmsKeyId": output_config.get("KmsKeyId") or None,
         "StoppingCondition.MaxRuntimeInSeconds": (request.get(_wire.STOPPING_CONDITION) or {}).get(
             "MaxRuntimeInSeconds"
@@ -97,6 +86,7 @@ class CompilationJob(Kind):
     stop_method = "stop_compilation_job"
     min_describe_interval = 5.0
     deadline_margin = 180.0
+    failure_lead = "Compilation job ended badly; details in the handler's CloudWatch log."
     default_service_timeout = _wire.SERVICE_TIMEOUT_MAX_SECONDS
 
     # -- reading properties -------------------------------------------------------------
@@ -233,14 +223,6 @@ class CompilationJob(Kind):
 
     def reason_key(self, name: str, status: str) -> str:
         return f"Job {name} status {status}"
-
-    def failure_reason(self, name: str, described: dict[str, Any]) -> str:
-        status = str(described.get(self.statuses.field, ""))
-        return engine.compose_reason(
-            "Compilation job ended badly; details in the handler's CloudWatch log.",
-            self.reason_key(name, status),
-            str(described.get("FailureReason") or "no reason given"),
-        )
 
 
 KIND = CompilationJob()

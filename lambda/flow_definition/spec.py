@@ -8,13 +8,12 @@ with defaults are compared only when asked for.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 import _wire
 import aws_calls
-import engine
+import properties
 from engine import Kind, Statuses
 
 # CreateFlowDefinition answers a ValidationException about assuming the role while a
@@ -32,18 +31,9 @@ OPTIONAL_LOOP_FIELDS = (
 LOOP_FIELDS = ("WorkteamArn", "HumanTaskUiArn", "TaskTitle", "TaskDescription", "TaskCount")
 
 
-def _json_or_text(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value.strip()
-    return value
-
-
 def _conditions(request: dict[str, Any]) -> Any:
     config = (request.get(_wire.HUMAN_LOOP_ACTIVATION_CONFIG) or {}).get("HumanLoopActivationConditionsConfig") or {}
-    return _json_or_text(config.get("HumanLoopActivationConditions"))
+    return properties.json_or_text(config.get("HumanLoopActivationConditions"))
 
 
 def _normalized(request: dict[str, Any], optional_fields: tuple[str, ...]) -> dict[str, Any]:
@@ -88,6 +78,7 @@ class FlowDefinition(Kind):
     stop_method = None
     min_describe_interval = 1.0
     deadline_margin = 60.0
+    failure_lead = "Flow definition did not become Active; details in the handler's CloudWatch log."
     default_service_timeout = 600
 
     def differences(
@@ -111,14 +102,6 @@ class FlowDefinition(Kind):
             _wire.ATTR_FLOW_DEFINITION_NAME: str(described.get("FlowDefinitionName", "")),
             _wire.ATTR_FLOW_DEFINITION_STATUS: str(described.get("FlowDefinitionStatus", "")),
         }
-
-    def failure_reason(self, name: str, described: dict[str, Any]) -> str:
-        status = str(described.get(self.statuses.field, ""))
-        return engine.compose_reason(
-            "Flow definition did not become Active; details in the handler's CloudWatch log.",
-            self.reason_key(name, status),
-            str(described.get("FailureReason") or "no reason given"),
-        )
 
 
 KIND = FlowDefinition()

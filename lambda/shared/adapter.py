@@ -182,8 +182,16 @@ class Adapter(CfnResource):
             register(self._run)
 
     # -- the Lambda entry point --------------------------------------------------------
-    def handle(self, event: dict[str, Any], context: Any) -> None:
-        """Run one invocation (crhelper mutates nothing here; it gets the event as is)."""
+    def handle(self, event: Any, context: Any) -> None:
+        """Run one invocation (crhelper mutates nothing here; it gets the event as is).
+
+        An event without the fields every CloudFormation request has is dropped
+        unanswered: crhelper would fail on it before it forgets the previous
+        request, and answer that request's URL (in a warm container)."""
+        malformed = well_formed_problem(event)
+        if malformed:
+            logger.error("dropped an event that is not a CloudFormation request: %s", malformed)
+            return
         self._event_in = event
         self._context_in = context
         self._outcome = None
@@ -281,7 +289,9 @@ class Adapter(CfnResource):
             logger.error("the answer was not delivered before CloudFormation's deadline")
             return
         try:
-            self.hand_over({"Phase": engine.PHASE_ANSWER, "Answer": body, "Deadline": deadline})
+            self.hand_over(
+                {"Phase": engine.PHASE_ANSWER, "Answer": body, "Deadline": deadline, "Started": self._answer_started()}
+            )
         except Exception:
             logger.exception("could not hand over the undelivered answer")
 
@@ -319,14 +329,51 @@ class Adapter(CfnResource):
     def _time_left(self) -> float:
         return self._invocation_end - float(clock.now())
 
-    def _answer_deadline(self) -> float:
+    def _answer_started(self) -> float:
+        """When CloudFormation sent the request: from the continuation, or from the ResponseURL."""
         continuation = self._event_in.get(_wire.CONTINUATION_KEY)
-        if isinstance(continuation, dict) and isinstance(continuation.get("Deadline"), (int, float)):
-            return float(continuation["Deadline"])
+        now = float(clock.now())
+        if isinstance(continuation, dict):
+            started = continuation.get("Started")
+            if isinstance(started, (int, float)) and now - _wire.SERVICE_TIMEOUT_MAX_SECONDS <= started <= now:
+                return float(started)
+            return now - _wire.SERVICE_TIMEOUT_MAX_SECONDS  # unknown or crafted: no more time
+        return engine.requested_at(self._event_in, self._invocation_start)
+
+    def _answer_deadline(self) -> float:
+        """CloudFormation's own deadline (ServiceTimeout after the request), never more
+        than the longest ServiceTimeout after it, whatever a continuation says."""
+        started = self._answer_started()
+        latest = started + _wire.SERVICE_TIMEOUT_MAX_SECONDS
+        continuation = self._event_in.get(_wire.CONTINUATION_KEY)
+        if isinstance(continuation, dict):
+            deadline = continuation.get("Deadline")
+            if not isinstance(deadline, (int, float)):
+                return started
+            if continuation.get("Phase") != engine.PHASE_ANSWER:
+                deadline += self.kind.deadline_margin  # the engine's deadline keeps this margin
+            return min(float(deadline), latest)
         timeout = properties.lenient_service_timeout(
             self._event_in.get("ResourceProperties"), self.kind.default_service_timeout
         )
-        return self._invocation_start + timeout
+        return min(started + timeout, latest)
+
+
+REQUIRED_EVENT_FIELDS = ("RequestType", "ResponseURL", "StackId", "RequestId", "LogicalResourceId")
+
+
+def well_formed_problem(event: Any) -> str:
+    """What keeps ``event`` from being a CloudFormation request (empty: nothing)."""
+    if not isinstance(event, dict):
+        return f"an event of type {type(event).__name__}"
+    missing = [key for key in REQUIRED_EVENT_FIELDS if not isinstance(event.get(key), str) or not event.get(key)]
+    if missing:
+        return "no " + ", ".join(missing)
+    if event["RequestType"] not in ("Create", "Update", "Delete"):
+        return f"RequestType {event['RequestType']!r}"
+    if not str(event["ResponseURL"]).startswith("https://"):
+        return "a ResponseURL that is not https"
+    return ""
 
 
 def _deliver(url: str, body: dict[str, Any]) -> bool:

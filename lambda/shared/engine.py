@@ -30,9 +30,11 @@ What the engine guarantees (each is tested in ``tests/lambda/engine``):
 
 from __future__ import annotations
 
+import datetime
 import logging
 import random
 import re
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +65,9 @@ MAX_DESCRIBE_INTERVAL_SECONDS = 60.0
 # Each pause is drawn from [interval, interval × (1 + DESCRIBE_JITTER)]: resources
 # drift apart, and the describe rate stays at or below resources ÷ interval.
 DESCRIBE_JITTER = 0.2
+
+# CloudFormation's pre-signed ResponseURL is valid this long (older, SigV2 URLs carry only Expires).
+PRESIGNED_URL_SECONDS = 7200.0
 
 # Resource states of the stack's own resource in which a request is no longer wanted.
 _GONE_STATUSES = ("DELETE_", "IMPORT_ROLLBACK")
@@ -163,6 +168,7 @@ class Kind:
     min_describe_interval: float = 5.0
     deadline_margin: float = 180.0  # answer this long before ServiceTimeout
     default_service_timeout: int = 3600
+    failure_lead = "The resource ended badly; details in the handler's CloudWatch log."
 
     # -- reading properties ------------------------------------------------------
     def parse(self, resource_properties: Any, validate: properties.Validator | None) -> Desired:
@@ -192,7 +198,10 @@ class Kind:
         return desired.request
 
     def changed_besides_tags(self, desired: Desired, previous: Desired) -> bool:
-        return desired.request != previous.request or desired.options != previous.options
+        """Whether anything but tags and the name changed (a new name is a replacement, not a change)."""
+        unnamed = {k: v for k, v in desired.request.items() if k != self.name_property}
+        previous_unnamed = {k: v for k, v in previous.request.items() if k != self.name_property}
+        return unnamed != previous_unnamed or desired.options != previous.options
 
     def is_rollback(self, run: Run, desired: Desired, previous: Desired, existing: dict[str, Any]) -> bool:
         """An update rollback: the resource there was made from ``desired`` (the
@@ -226,13 +235,10 @@ class Kind:
         return f"{self.noun.capitalize()} {name} status {status}"
 
     def failure_reason(self, name: str, described: dict[str, Any]) -> str:
+        """Lead, then name and status, then SageMaker's FailureReason: a 256-character cut keeps the last two."""
         status = str(described.get(self.statuses.field, ""))
         detail = described.get("FailureReason") or "no reason given"
-        return compose_reason(
-            f"The {self.noun} ended badly; details in the handler's CloudWatch log.",
-            self.reason_key(name, status),
-            str(detail),
-        )
+        return compose_reason(self.failure_lead, self.reason_key(name, status), str(detail))
 
     def name_kwargs(self, name: str) -> dict[str, str]:
         return {self.name_property: name}
@@ -276,6 +282,7 @@ class Run:
         self.invocation_until = env.invocation_end - INVOCATION_MARGIN_SECONDS
         self.work_until = min(deadline, self.invocation_until)
         self.interval = env.describe_interval
+        self.started = env.clock.now()  # when CloudFormation sent the request (handle() sets it)
         self._owned: dict[str, bool] = {}
         self.on_identity: Callable[[str], None] = lambda _name: None
 
@@ -405,12 +412,12 @@ class Run:
         )
 
     # -- CloudFormation: is this request still wanted? ------------------------------------------
-    def still_wanted(self) -> bool:
-        """False once CloudFormation no longer waits for this request (a cancelled
-        Create, a resource being deleted). Unknown counts as wanted."""
+    def stack_resource(self) -> tuple[str, str] | None:
+        """(status, physical id) of this request's resource in the stack; ("", "")
+        when the stack has no such resource; None when CloudFormation could not be asked."""
         cloudformation = self.env.cloudformation
         if cloudformation is None or not self.env.stack_id or not self.logical_id:
-            return True
+            return None
         until = min(self.now() + ADVISORY_CALL_SECONDS, self.bound())
         try:
             detail = aws_calls.call_with_retry(
@@ -422,16 +429,34 @@ class Run:
                 until=until,
                 rng=self.env.rng,
             )
-        except Exception as error:  # noqa: BLE001 - an unknown answer counts as wanted
+        except Exception as error:  # noqa: BLE001 - unknown: the caller decides what that means
             if aws_calls.error_code(error) == "ValidationError" and "does not exist" in aws_calls.error_message(error):
-                logger.info("resource %s is not in the stack: no longer wanted", self.logical_id)
-                return False
-            logger.warning("could not ask CloudFormation about %s (%s): going on", self.logical_id, error)
-            return True
+                return "", ""
+            logger.warning("could not ask CloudFormation about %s (%s)", self.logical_id, error)
+            return None
         resource = detail.get("StackResourceDetail") or {}
-        return wanted(
-            str(resource.get("ResourceStatus", "")), str(resource.get("PhysicalResourceId") or ""), self.physical_id
-        )
+        return str(resource.get("ResourceStatus", "")), str(resource.get("PhysicalResourceId") or "")
+
+    def still_wanted(self) -> bool:
+        """False once CloudFormation no longer waits for this request (a cancelled
+        Create, a resource being deleted). Unknown counts as wanted."""
+        found = self.stack_resource()
+        if found is None:
+            return True
+        if found == ("", ""):
+            logger.info("resource %s is not in the stack: no longer wanted", self.logical_id)
+            return False
+        return wanted(found[0], found[1], self.physical_id)
+
+    def live_in_stack(self, name: str) -> bool:
+        """Whether ``name`` is this resource's settled physical id in the stack: no
+        request is under way for it, so a Delete or an Update of it is a duplicate
+        delivered late, or crafted. Unknown counts as not live."""
+        found = self.stack_resource()
+        if not found:
+            return False
+        status, physical_id = found
+        return status.endswith("_COMPLETE") and not status.startswith("DELETE_") and physical_id == name
 
 
 def wanted(resource_status: str, stack_physical_id: str, our_physical_id: str) -> bool:
@@ -452,7 +477,7 @@ PHASE_ANSWER = "answer"  # deliver an answer that did not get through
 
 
 def state(phase: str, run: Run, name: str, **extra: Any) -> dict[str, Any]:
-    return {"Phase": phase, "Name": name, "Deadline": run.deadline, **extra}
+    return {"Phase": phase, "Name": name, "Deadline": run.deadline, "Started": run.started, **extra}
 
 
 # --- waiting ---------------------------------------------------------------------------------
@@ -496,6 +521,8 @@ def wait(
         described_at = run.now()
         status = run.status_of(described)
         if status in kind.statuses.succeeded:
+            if created and not run.still_wanted():  # nobody waits for this answer: remove, don't leave it
+                return cancelled(run, name, created)
             return Answer(SUCCESS, name, data=kind.attributes(described, extra))
         if status in kind.statuses.failed or status in kind.statuses.stopping or status in kind.statuses.deleting:
             raise Failure(kind.failure_reason(name, described))
@@ -554,9 +581,11 @@ def at_deadline(
 
 
 def cancelled(run: Run, name: str, created: bool) -> Outcome:
-    """CloudFormation no longer waits for this request: remove what it created."""
+    """CloudFormation no longer waits for this request: remove what it created.
+    A cancelled Create removes this resource's own resource of that name whoever
+    made it (a lost response, a duplicate): the stack never got it."""
     logger.info("the request for %s was cancelled", name)
-    if not created:
+    if not created and run.request_type != "Create":
         return Answer(FAILED, name, f"The request for {name} was cancelled by CloudFormation; {name} was left alone.")
     final = {
         "Status": FAILED,
@@ -650,10 +679,16 @@ def start(run: Run, desired: Desired) -> bool:
     request = {**desired.request, _wire.TAGS: desired.tags + run.owner_tags()}
     give_up = run.now()
     first_error: BaseException | None = None
+    attempts = [0]
+
+    def attempt() -> Any:
+        attempts[0] += 1
+        return run.sagemaker(kind.create_method, **request)
+
     while True:
         try:
             run.call(
-                lambda: run.sagemaker(kind.create_method, **request),
+                attempt,
                 f"{kind.create_operation} {desired.name}",
                 aws_calls.CREATE_RETRY_CODES,
             )
@@ -675,6 +710,9 @@ def start(run: Run, desired: Desired) -> bool:
                         f"A {kind.noun} named {desired.name} appeared with a different configuration "
                         f"({', '.join(differences)}); it was left alone"
                     ) from error
+                if attempts[0] > 1:  # an earlier attempt's response was lost: it was this one
+                    logger.info("%s was created by an attempt whose response was lost", desired.name)
+                    return True
                 logger.info("%s was created by a concurrent invocation of this resource", desired.name)
                 return False
             window = kind.create_retry_seconds(error)
@@ -776,7 +814,12 @@ def update(run: Run, desired: Desired, old_properties: Any) -> Outcome:
             f"{kind.noun.capitalize()} {name} cannot change in place ({', '.join(differences)} changed) and "
             f"cannot be replaced under the same name; {remedy}"
         )
-    sync_tags(run, str(existing[kind.arn_field]), desired.tags, properties.lenient_tag_keys(old_properties))
+    if run.live_in_stack(name):
+        logger.warning(
+            "no Update of %s is under way (a late duplicate, or crafted): its tags are left as they are", name
+        )
+    else:
+        sync_tags(run, str(existing[kind.arn_field]), desired.tags, properties.lenient_tag_keys(old_properties))
     if run.status_of(existing) in kind.statuses.failed:
         raise Failure(kind.failure_reason(name, existing))
     extra = kind.recall(run, desired, existing)
@@ -799,10 +842,36 @@ def delete(run: Run, resource_properties: Any) -> Outcome:
         return Answer(SUCCESS, run.physical_id)
     if name != run.physical_id:
         logger.info("physical id %s is not the name %s: looking for %s by name", run.physical_id, name, name)
+    if run.live_in_stack(name):
+        logger.warning("%s is the stack's live %s and no Delete is under way: left alone", name, kind.noun)
+        return Answer(SUCCESS, run.physical_id)
     return remove(run, name)
 
 
 # --- one invocation ---------------------------------------------------------------------------
+def requested_at(event: dict[str, Any], now: float) -> float:
+    """When CloudFormation sent the request: the signing time of its pre-signed
+    ResponseURL (``X-Amz-Date``; ``Expires`` minus two hours for an older URL).
+    An event can wait in Lambda's queue, and CloudFormation's ServiceTimeout
+    counts from here. Unknown or implausible: ``now``."""
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(str(event.get("ResponseURL", ""))).query)
+    signed: float | None = None
+    try:
+        if "X-Amz-Date" in query:
+            signed = (
+                datetime.datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ")
+                .replace(tzinfo=datetime.UTC)
+                .timestamp()
+            )
+        elif "Expires" in query:
+            signed = float(query["Expires"][0]) - PRESIGNED_URL_SECONDS
+    except (ValueError, IndexError):
+        signed = None
+    if signed is None or not now - _wire.SERVICE_TIMEOUT_MAX_SECONDS <= signed <= now:
+        return now
+    return signed
+
+
 def handle(kind: Kind, env: Env, event: dict[str, Any], on_identity: Callable[[str], None] | None = None) -> Outcome:
     """Decide one invocation: a CloudFormation request, or the continuation of one."""
     continuation = event.get(_wire.CONTINUATION_KEY)
@@ -810,14 +879,17 @@ def handle(kind: Kind, env: Env, event: dict[str, Any], on_identity: Callable[[s
     props = event.get("ResourceProperties")
     now = env.clock.now()
     if isinstance(continuation, dict):
-        try:
-            deadline = float(continuation.get("Deadline", now))
-        except (TypeError, ValueError):
-            deadline = now
+        started = _number(continuation.get("Started"), now)
+        if not now - _wire.SERVICE_TIMEOUT_MAX_SECONDS <= started <= now:
+            started = now - _wire.SERVICE_TIMEOUT_MAX_SECONDS  # crafted: ends at once
+        # No chain outlives the longest ServiceTimeout, whatever its state says.
+        deadline = min(_number(continuation.get("Deadline"), now), started + _wire.SERVICE_TIMEOUT_MAX_SECONDS)
     else:
+        started = requested_at(event, now)
         timeout = properties.lenient_service_timeout(props, kind.default_service_timeout)
-        deadline = now + max(timeout - kind.deadline_margin, 60.0)
+        deadline = started + max(timeout - kind.deadline_margin, 60.0)
     run = Run(kind, env, event, deadline)
+    run.started = started
     if on_identity is not None:
         run.on_identity = on_identity
     try:
@@ -854,6 +926,10 @@ def handle(kind: Kind, env: Env, event: dict[str, Any], on_identity: Callable[[s
         return Answer(FAILED, run.physical_id, fit_reason(f"Unexpected {type(error).__name__} in the handler: {error}"))
 
 
+def _number(value: Any, default: float) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
+
+
 def resume(run: Run, continuation: dict[str, Any]) -> Outcome:
     """Go on where the previous invocation handed over."""
     phase = continuation.get("Phase")
@@ -871,6 +947,8 @@ def resume(run: Run, continuation: dict[str, Any]) -> Outcome:
     if run.request_type != "Delete":
         run.identify(name)
     if phase == PHASE_REMOVE:
+        if run.live_in_stack(name):  # no Delete or cancelled request is under way for it: crafted
+            return Answer(SUCCESS, run.physical_id, f"{name} is the stack's live {run.kind.noun}; it was left alone")
         final = continuation.get("Final") or None
         sent = continuation.get("Sent") or {}
         return remove(

@@ -11,6 +11,7 @@ which never fail: a bad old version must not fail the rollback.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -165,3 +166,13 @@ def lenient_tag_keys(resource_properties: Any) -> list[str]:
         return []
     keys = [tag.get("Key") for tag in tags if isinstance(tag, dict)]
     return [key for key in keys if isinstance(key, str) and key and not key.startswith(_wire.TAG_PREFIX)]
+
+
+def json_or_text(value: Any) -> Any:
+    """A JSON string as its value (for comparing documents), other text stripped."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value.strip()
+    return value

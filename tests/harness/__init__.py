@@ -419,9 +419,11 @@ class Lifecycle:
             return self._pool.pop()
         return self.handler.adapter.Adapter(self.handler.index.KIND, self.clients)
 
-    def submit(self, event: dict[str, Any], at: float | None = None) -> Invocation:
-        """Queue an invocation with ``event`` (a deep copy: crhelper mutates events)."""
-        is_continuation = _wire.CONTINUATION_KEY in event
+    def submit(self, event: dict[str, Any], at: float | None = None, crafted: bool = False) -> Invocation:
+        """Queue an invocation with ``event`` (a deep copy: crhelper mutates events).
+        ``crafted``: sent by someone who may invoke the function, not by CloudFormation,
+        so the stack's resource statuses do not change."""
+        is_continuation = _wire.CONTINUATION_KEY in event or crafted
         path = url_path(event["ResponseURL"])
         payload = copy.deepcopy(event)
 
@@ -456,11 +458,11 @@ class Lifecycle:
         answers = self.server.responses.get(path, [])
         return Answer(answers[0] if answers else None, path, self.server.attempts.get(path, 0))
 
-    def invoke(self, event: dict[str, Any]) -> Answer:
+    def invoke(self, event: dict[str, Any], crafted: bool = False) -> Answer:
         """Run one invocation to its end; the answer it gave (body None: handed over)."""
         path = url_path(event["ResponseURL"])
         before = len(self.server.responses.get(path, []))
-        invocation = self.submit(event)
+        invocation = self.submit(event, crafted=crafted)
         self.world.run(stop=lambda: invocation.done)
         answers = self.server.responses.get(path, [])
         body = answers[-1] if len(answers) > before else None

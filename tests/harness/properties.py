@@ -72,6 +72,7 @@ def flow_definition_properties(name: str = FLOW_NAME, **overrides: Any) -> dict[
             "TaskDescription": "Check each key/value pair against the document",
             "TaskCount": 1,
             "TaskTimeLimitInSeconds": 1800,
+            "PublicWorkforceTaskPrice": {"AmountInUsd": {"Dollars": 0, "Cents": 3, "TenthFractionsOfACent": 6}},
         },
         "OutputConfig": {"S3OutputPath": "s3://out/reviews/"},
         "RoleArn": FLOW_ROLE,

@@ -3,55 +3,21 @@ bundled handler, against the strict fake SageMaker and the HTTPS endpoint."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
 from tests.harness import OTHER_STACK_ID, as_made_by_handler, owner_tag_dict, owner_tags
 from tests.harness.fake_sagemaker import FakeSageMaker, Script, client_error
+from tests.harness.properties import FLOW_CONDITIONS, FLOW_NAME, FLOW_ROLE
 from tests.harness.properties import api_request as _api
+from tests.harness.properties import flow_definition_properties as flow_properties
 
-NAME = "teststack--formreview-0123456789"
-ROLE = "arn:aws:iam::123456789012:role/a2i-flow-role"
-CONDITIONS = {
-    "Conditions": [
-        {
-            "Or": [
-                {"ConditionType": "MissingImportantFormKey", "ConditionParameters": {"ImportantFormKey": "Date"}},
-                {"ConditionType": "Sampling", "ConditionParameters": {"RandomSamplingPercentage": 5}},
-            ]
-        }
-    ]
-}
+NAME = FLOW_NAME
+ROLE = FLOW_ROLE
+CONDITIONS = FLOW_CONDITIONS
 CRHELPER_ID = "0c2b4f40-0000-11ef-0000-0a0b0c0d0e0f_Resource_ABCD1234"
 ASSUME_MESSAGE = f"Could not assume role {ROLE}. Please ensure that the role exists and allows principal to assume it"
-
-
-def flow_properties(name: str = NAME, **overrides: Any) -> dict[str, Any]:
-    props: dict[str, Any] = {
-        "FlowDefinitionName": name,
-        "HumanLoopRequestSource": {"AwsManagedHumanLoopRequestSource": "AWS/Textract/AnalyzeDocument/Forms/V1"},
-        "HumanLoopActivationConfig": {
-            "HumanLoopActivationConditionsConfig": {
-                "HumanLoopActivationConditions": json.dumps(CONDITIONS, separators=(",", ":"))
-            }
-        },
-        "HumanLoopConfig": {
-            "WorkteamArn": "arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/reviewers",
-            "HumanTaskUiArn": "arn:aws:sagemaker:us-east-1:123456789012:human-task-ui/forms-ui",
-            "TaskTitle": "Review the extracted form fields",
-            "TaskDescription": "Check each key/value pair against the document",
-            "TaskCount": 1,
-            "TaskTimeLimitInSeconds": 1800,
-            "PublicWorkforceTaskPrice": {"AmountInUsd": {"Dollars": 0, "Cents": 3, "TenthFractionsOfACent": 6}},
-        },
-        "OutputConfig": {"S3OutputPath": "s3://out/reviews/"},
-        "RoleArn": ROLE,
-        "ServiceTimeout": 600,
-    }
-    props.update(overrides)
-    return props
 
 
 def _ops(fake: FakeSageMaker) -> list[str]:

@@ -15,7 +15,7 @@ from aws_cdk.assertions import Template
 
 from sagemaker_constructs import CompilationJob, FlowDefinition, Framework, ModelSource, TargetDevice
 from sagemaker_constructs._naming import stack_prefix
-from tests.test_flow_definition_construct import required
+from tests.constructs.flow_definition.test_construct import required
 
 
 def _job(scope: Any, construct_id: str, bucket: s3.IBucket, **kwargs: Any) -> CompilationJob:

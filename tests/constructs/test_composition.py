@@ -4,7 +4,6 @@ several stacks, cross-stack references. One app, built once for the module."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,8 +22,8 @@ from sagemaker_constructs import (
     ModelSource,
     TargetDevice,
 )
+from tests.constructs import MODEL_FILE
 
-MODEL_FILE = Path(__file__).resolve().parent.parent / "example" / "model.tar.gz"
 ENV = Environment(account="111111111111", region="eu-west-1")
 IMPORTED_JOB_NAME = "Existing-Neo-Job"
 IMPORTED_FLOW_NAME = "existing-review"
@@ -203,7 +202,9 @@ def test_imported_job_artifacts_are_read_with_describe_compilation_job(composed:
     create = _flat(lookup["Properties"]["Create"])
     assert '"service":"SageMaker"' in create and '"action":"describeCompilationJob"' in create
     assert f'"CompilationJobName":"{IMPORTED_JOB_NAME}"' in create
-    assert '"outputPaths":["ModelArtifacts.S3ModelArtifacts"]' in create
+    assert (
+        '"outputPaths":["ModelArtifacts.S3ModelArtifacts","InferenceImage","OutputConfig.S3OutputLocation"]' in create
+    )
     output = composed.producer.resolve(composed.imported_uri_output.value)
     assert output == {"Fn::GetAtt": [logical_id, "ModelArtifacts.S3ModelArtifacts"]}
 

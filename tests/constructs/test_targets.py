@@ -92,3 +92,8 @@ def test_target_platform_renders_enum_members_and_strings_alike() -> None:
 
 def test_target_platform_without_accelerator_omits_it() -> None:
     assert TargetPlatform(os="ANDROID", arch="ARM_EABI").to_api() == {"Os": "ANDROID", "Arch": "ARM_EABI"}
+
+
+def test_of_rejects_a_name_that_is_not_a_string() -> None:
+    with pytest.raises(TypeError, match=r"TargetDevice\.of: name must be a str, .*\(got 5\)"):
+        TargetDevice.of(5)  # type: ignore[arg-type]

@@ -11,8 +11,10 @@ import re
 from typing import Any
 
 import pytest
+from aws_cdk import Annotations as CoreAnnotations
 from aws_cdk import App, CfnParameter, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Annotations, Match, Template
 
 from sagemaker_constructs import (
     CompilationJob,
@@ -116,7 +118,7 @@ def test_missing_data_input_config_is_accepted_where_not_required(framework: Fra
 
 
 # --- data_input_config shape ------------------------------------------------------
-@pytest.mark.parametrize("config", [42, {}, "not json", '"a string"', {"": [1, 3]}])
+@pytest.mark.parametrize("config", [{}, "not json", '"a string"', {"": [1, 3]}])
 def test_data_input_config_that_is_not_a_mapping_is_rejected(config: Any) -> None:
     with pytest.raises(ValueError, match=r"data_input_config (must|input names)"):
         make_job(data_input_config=config)
@@ -351,3 +353,70 @@ def test_max_runtime_with_a_fraction_of_a_second_is_rejected() -> None:
 def test_snapshot_removal_policy_is_rejected() -> None:
     with pytest.raises(ValueError, match=r"removal_policy must be DESTROY or RETAIN"):
         make_job(removal_policy=RemovalPolicy.SNAPSHOT)
+
+
+def test_token_max_runtime_is_not_validated_and_gets_the_hour_as_service_timeout() -> None:
+    stack = new_stack()
+    runtime = CfnParameter(stack, "MaxRuntime", type="Number").value_as_number
+    make_job(stack, max_runtime=Duration.seconds(runtime))
+    (resource,) = Template.from_stack(stack).find_resources("Custom::SageMakerCompilationJob").values()
+    properties = resource["Properties"]
+    assert properties["StoppingCondition"] == {"MaxRuntimeInSeconds": {"Ref": "MaxRuntime"}}
+    assert properties["ServiceTimeout"] == "3600"
+
+
+def test_token_max_runtime_in_minutes_is_rejected_as_it_cannot_be_converted() -> None:
+    stack = new_stack()
+    runtime = CfnParameter(stack, "MaxRuntime", type="Number").value_as_number
+    with pytest.raises(ValueError, match=r"max_runtime must be Duration\.seconds\(\.\.\.\) when it comes from a token"):
+        make_job(stack, max_runtime=Duration.minutes(runtime))
+
+
+def test_token_output_prefix_is_used_as_given_without_a_warning() -> None:
+    stack = new_stack()
+    prefix = CfnParameter(stack, "Prefix").value_as_string
+    job = make_job(stack, output_prefix=prefix)
+    assert job.artifacts_prefix == f"{prefix}{job.compilation_job_name}/"
+    Annotations.from_stack(stack).has_no_warning("/ValidationStack/Job", Match.any_value())
+
+
+# --- output_prefix ------------------------------------------------------------------------
+def test_output_prefix_with_a_leading_slash_is_rejected() -> None:
+    with pytest.raises(ValueError, match=r"output_prefix must not start with '/'.* \(got '/compiled/'\)"):
+        make_job(output_prefix="/compiled/")
+
+
+def test_output_prefix_without_a_trailing_slash_warns() -> None:
+    stack = new_stack()
+    make_job(stack, output_prefix="compiled")
+    Annotations.from_stack(stack).has_warning(
+        "/ValidationStack/Job",
+        Match.string_like_regexp(r"output_prefix 'compiled' does not end in '/'.*\[ack: sagemaker-constructs:output"),
+    )
+
+
+def test_output_prefix_warning_can_be_acknowledged() -> None:
+    stack = new_stack()
+    job = make_job(stack, output_prefix="compiled-")
+    CoreAnnotations.of(job).acknowledge_warning("sagemaker-constructs:outputPrefixSeparator", "flat key layout")
+    Annotations.from_stack(stack).has_no_warning("/ValidationStack/Job", Match.any_value())
+
+
+def test_output_prefix_ending_in_a_slash_does_not_warn() -> None:
+    stack = new_stack()
+    make_job(stack, output_prefix="compiled/")
+    Annotations.from_stack(stack).has_no_warning("/ValidationStack/Job", Match.any_value())
+
+
+# --- compiler_options ------------------------------------------------------------------------
+def test_compiler_options_that_are_not_json_are_rejected() -> None:
+    with pytest.raises(ValueError, match=r"compiler_options must be valid JSON \(.*\) \(got '\{nope'\)"):
+        make_job(compiler_options="{nope")
+
+
+def test_a_warning_is_acknowledged_with_annotations_of_job() -> None:
+    stack = new_stack()
+    job = make_job(stack, framework=Framework.XGBOOST, data_input_config={"data": [1, 10]})
+    Annotations.from_stack(stack).has_warning("/ValidationStack/Job", Match.string_like_regexp("XGBOOST"))
+    CoreAnnotations.of(job).acknowledge_warning("sagemaker-constructs:xgboostDataInput", "kept for the record")
+    Annotations.from_stack(stack).has_no_warning("/ValidationStack/Job", Match.any_value())

@@ -1,5 +1,5 @@
 """A job role shared by many jobs: one output grant, and one readiness barrier
-that orders every job after all of the role's policies."""
+that orders every job after all of the role's policies and the handler's hand-over policy."""
 
 from __future__ import annotations
 
@@ -45,9 +45,9 @@ def test_jobs_of_a_shared_role_depend_on_one_barrier_that_depends_on_all_role_po
         assert job["DependsOn"] == [barrier_id]
     policies = _of_type(template, "AWS::IAM::Policy")
     role_policies = [k for k, v in policies.items() if {"Ref": "JobRole014917C6"} in v["Properties"]["Roles"]]
-    polling = [k for k in policies if "PollingPolicy" in k]
-    assert role_policies and polling
-    assert set(role_policies + polling + ["JobRole014917C6"]) <= set(barrier["DependsOn"])
+    handover = [k for k in policies if "HandoverPolicy" in k]
+    assert role_policies and handover
+    assert set(role_policies + handover + ["JobRole014917C6"]) <= set(barrier["DependsOn"])
 
 
 def test_barrier_metadata_changes_when_a_job_is_added() -> None:

@@ -340,9 +340,9 @@ def test_no_filters_is_a_problem(validation_stack: Stack) -> None:
         _compile(validation_stack, _best(filters=[]))
 
 
-def test_a_filter_that_is_not_a_search_filter_is_a_problem(validation_stack: Stack) -> None:
+def test_a_filter_that_is_not_a_search_filter_is_a_type_error(validation_stack: Stack) -> None:
     raw = {"Name": "TrainingJobName", "Operator": "Equals", "Value": "a"}
-    with pytest.raises(ValueError, match=r"filters must hold SearchFilter objects"):
+    with pytest.raises(TypeError, match=r"filters\[0\] must be a SearchFilter \(got dict "):
         _compile(validation_stack, _best(filters=[raw]))
 
 

@@ -10,7 +10,6 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,10 +30,10 @@ from sagemaker_constructs import (
     TargetPlatformOs,
 )
 from sagemaker_constructs._handler import HandlerFunction
+from tests.constructs import MODEL_FILE
 
 ENV = Environment(account="123456789012", region="us-east-1")
 RESOURCE_TYPE = "Custom::SageMakerCompilationJob"
-MODEL_FILE = str(Path(__file__).resolve().parent.parent / "example" / "model.tar.gz")
 PACKAGE_ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/resnet/3"
 EXTERNAL_URI = "s3://external-models/vision/resnet50.tar.gz"
 NCHW = {"input0": [1, 3, 224, 224]}
@@ -470,12 +469,12 @@ def test_removal_policy_destroy_by_default_and_retain(built: Built) -> None:
     assert built.resource("Jobs.platform")["UpdateReplacePolicy"] == "Retain"
 
 
-def test_custom_resource_waits_for_its_role_policy_and_polling_policy(built: Built) -> None:
+def test_custom_resource_waits_for_its_role_policy_and_handover_policy(built: Built) -> None:
     stack = built.stacks["Jobs"]
     depends = built.resource("Jobs.basic")["DependsOn"]
-    polling = handler_of(stack).node.find_child("PollingPolicy")
+    handover = handler_of(stack).node.find_child("HandoverPolicy")
     assert lid(stack, built.jobs["Jobs.basic"].role) in depends
-    assert stack.get_logical_id(polling.node.default_child) in depends  # type: ignore[arg-type]
+    assert stack.get_logical_id(handover.node.default_child) in depends  # type: ignore[arg-type]
 
 
 # --- attributes and outputs ---------------------------------------------------------
@@ -691,26 +690,35 @@ def test_shared_job_role_adds_no_new_pass_role(built: Built) -> None:
     assert len(resources) == 3  # the shared role and the two created ones
 
 
-def test_polling_permissions_are_scoped_and_in_a_separate_policy(built: Built) -> None:
+def test_handover_permission_is_self_invocation_only_and_in_a_separate_policy(built: Built) -> None:
     stack = built.stacks["Jobs"]
     handler = handler_of(stack)
     policies = policies_of_role(built.template("Jobs"), stack, handler.role)
     default_id = stack.get_logical_id(handler.role.node.find_child("DefaultPolicy").node.default_child)  # type: ignore[arg-type]
     assert not [s for s in policies[default_id] if any(a.startswith(("lambda:", "events:")) for a in actions_of(s))]
-    polling = {pid: st for pid, st in policies.items() if pid != default_id}
-    assert len(polling) == 1
-    (statements,) = polling.values()
-    events = statements_with(statements, "events:PutRule")
-    assert set(actions_of(events[0])) == {
-        "events:PutRule",
-        "events:DeleteRule",
-        "events:PutTargets",
-        "events:RemoveTargets",
-    }
-    assert resources_of(events[0]) == ["arn:${AWS::Partition}:events:us-east-1:123456789012:rule/smc-poll-*"]
-    permissions = statements_with(statements, "lambda:AddPermission")
-    assert set(actions_of(permissions[0])) == {"lambda:AddPermission", "lambda:RemovePermission"}
-    assert resources_of(permissions[0]) == ["${" + lid(stack, handler.function) + ".Arn}"]
+    handover = {pid: st for pid, st in policies.items() if pid != default_id}
+    assert len(handover) == 1
+    ((statement,),) = handover.values()
+    function = "${" + lid(stack, handler.function) + ".Arn}"
+    assert actions_of(statement) == ["lambda:InvokeFunction"]
+    assert resources_of(statement) == [function, function + ":*"]
+
+
+def test_no_permission_left_for_eventbridge_polling(built: Built) -> None:
+    stack = built.stacks["Jobs"]
+    statements = statements_of_role(built.template("Jobs"), stack, handler_of(stack).role)
+    actions = {a for s in statements for a in actions_of(s)}
+    assert not [
+        a for a in actions if a.startswith("events:") or a in ("lambda:AddPermission", "lambda:RemovePermission")
+    ]
+
+
+def test_stack_check_is_describe_stack_resource_on_this_stack_only(built: Built) -> None:
+    stack = built.stacks["Jobs"]
+    statements = statements_of_role(built.template("Jobs"), stack, handler_of(stack).role)
+    (check,) = statements_with(statements, "cloudformation:DescribeStackResource")
+    assert actions_of(check) == ["cloudformation:DescribeStackResource"]
+    assert check["Resource"] == {"Ref": "AWS::StackId"}
 
 
 def test_handler_role_has_no_wildcard_resources(built: Built) -> None:

@@ -1,0 +1,13 @@
+"""CompilationJob: compile a trained model with SageMaker Neo during ``cdk deploy``.
+
+- :mod:`.construct`: the construct, the imported jobs and ``ICompilationJob``;
+- :mod:`.props`: ``CompilationJobProps`` and their validation (a function of the props);
+- :mod:`.data_input`: ``InputConfig.DataInputConfig``, checked and rendered;
+- :mod:`.request`: the CreateCompilationJob request, one function per API block;
+- :mod:`.grants`: the job role's, the handler's and the readers' IAM.
+"""
+
+from .construct import CompilationJob, ICompilationJob
+from .props import CompilationJobProps
+
+__all__ = ["CompilationJob", "CompilationJobProps", "ICompilationJob"]

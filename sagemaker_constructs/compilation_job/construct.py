@@ -1,0 +1,380 @@
+"""CompilationJob: compile a trained model with SageMaker Neo during ``cdk deploy``,
+and imported compilation jobs."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, Unpack
+
+import jsii
+from aws_cdk import Aws, CfnOutput, CustomResource, Fn, ITaggableV2, RemovalPolicy, TagManager
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import custom_resources as cr
+from constructs import Construct, Node
+
+from .. import _resource, _wire
+from .._handler import handler_for
+from .._typecheck import check_arguments
+from ..model_source import ModelBinding
+from . import grants
+from .props import TYPE_HINTS, CompilationJobProps, validate, warnings
+from .request import name_identity, render_properties, render_service_timeout, with_name
+
+KIND = "compilation_job"
+HANDLER_DESCRIPTION = "sagemaker-constructs: SageMaker Neo compilation jobs"
+RESOURCE_TYPE = _wire.COMPILATION_JOB_RESOURCE_TYPE
+ARN_RESOURCE = "compilation-job"
+NAME_RULE = "must match [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62} (1 to 63 letters, digits and hyphens)"
+
+
+class ICompilationJob(Protocol):
+    """A compilation job, created in this app or imported: what another construct,
+    in this stack or another, may use."""
+
+    @property
+    def node(self) -> Node: ...
+
+    @property
+    def compilation_job_name(self) -> str: ...
+
+    @property
+    def compilation_job_arn(self) -> str: ...
+
+    @property
+    def model_artifacts_s3_uri(self) -> str: ...
+
+    @property
+    def inference_image(self) -> str: ...
+
+    def grant_read_artifacts(self, grantee: iam.IGrantable) -> iam.Grant: ...
+
+
+class _CompilationJobBase(Construct):
+    """What created and imported jobs share: reading the artifacts."""
+
+    def grant_read_artifacts(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Read access to this job's compiled artifacts: GetObject on its prefix, ListBucket
+        only below that prefix, and decrypt with the bucket's and the job's key, where known."""
+        return grants.grant_read_artifacts(grantee, self._artifacts())
+
+    def _artifacts(self) -> grants.Artifacts:
+        raise NotImplementedError
+
+
+@jsii.implements(ITaggableV2)
+class CompilationJob(_CompilationJobBase):
+    """A SageMaker Neo compilation job, created and awaited during deploy.
+
+    ``CompilationJob(scope, id, **props)``: the props are
+    :class:`~sagemaker_constructs.compilation_job.CompilationJobProps` (``help(CompilationJobProps)``
+    documents each, with its API field and default). A wrong type raises ``TypeError``;
+    invalid values raise one ``ValueError`` listing every problem.
+
+    Backed by ``Custom::SageMakerCompilationJob`` and one handler Lambda per stack.
+    The job's name is generated (``<stack prefix><path>-<hash>``) unless
+    ``compilation_job_name`` is given; any change except tags replaces the job.
+
+    Attributes:
+        compilation_job_name: the job's name, a plain string known at synth time
+            (a token only for a token ``compilation_job_name``).
+        compilation_job_arn, model_artifacts_s3_uri, compilation_job_status, inference_image,
+        source_training_job_name, source_model_s3_uri: GetAtt tokens (see each property).
+        role: the role SageMaker assumes for the job (given, or created with least privilege).
+        output_bucket, output_prefix, kms_key: where the artifacts go, as given.
+        artifacts_prefix: the key prefix of this job's artifacts, ``<output_prefix><job name>/``.
+        resource: the ``CustomResource``.
+        tags: the ``TagManager`` (``Tags.of(job)``; also ``cdk_tag_manager``).
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, **props: Unpack[CompilationJobProps]) -> None:
+        owner = _resource.Owner("CompilationJob", scope, construct_id)
+        names = _resource.check_before_construction(
+            owner, props, CompilationJobProps, TYPE_HINTS, validate, RESOURCE_TYPE, "compilation_job_name"
+        )
+        handler = handler_for(scope, KIND, HANDLER_DESCRIPTION)
+        super().__init__(scope, construct_id)
+        self._handler = handler
+        _resource.add_warnings(self, [*warnings(props), *names.warnings])
+        self.output_bucket: s3.IBucket = props["output_bucket"]
+        self.output_prefix: str = props.get("output_prefix", "")
+        self.kms_key: kms.IKey | None = props.get("kms_key")
+        self.role: iam.IRole = props.get("role") or self._create_role()
+        binding = self._bind_model(props)
+        properties = render_properties(props, binding, self.role.role_arn)
+        self.compilation_job_name: str = _resource.resource_name(
+            self,
+            self._handler,
+            owner,
+            RESOURCE_TYPE,
+            props.get("compilation_job_name"),
+            name_identity(properties, binding),
+        )
+        self.artifacts_prefix = f"{self.output_prefix}{self.compilation_job_name}/"
+        self._grant(props, binding, properties[_wire.ROLE_ARN])
+        self.tags = _resource.resource_tags(owner, self._handler, RESOURCE_TYPE)
+        self.resource = self._create_resource(props, properties)
+        self._start_after_grants(props)
+        if props.get("stack_outputs", True):
+            self._add_outputs()
+
+    # --- the steps -----------------------------------------------------------------
+    def _create_role(self) -> iam.Role:
+        return iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description="SageMaker Neo compilation job role (sagemaker-constructs)",
+        )
+
+    def _bind_model(self, props: CompilationJobProps) -> ModelBinding:
+        """The model's input fields, and read on it for the job role (and the handler, for an asset)."""
+        return props["model"].bind(
+            self,
+            role=self.role,
+            staging_bucket=self.output_bucket,
+            staging_prefix=self.output_prefix,
+            handler=self._handler,
+        )
+
+    def _create_resource(self, props: CompilationJobProps, properties: dict[str, Any]) -> CustomResource:
+        return _resource.create_custom_resource(
+            self,
+            handler=self._handler,
+            resource_type=RESOURCE_TYPE,
+            properties=with_name(properties, self.compilation_job_name, explicit="compilation_job_name" in props),
+            tags=self.tags,
+            removal_policy=props.get("removal_policy", RemovalPolicy.DESTROY),
+            service_timeout=render_service_timeout(properties),
+        )
+
+    def _grant(self, props: CompilationJobProps, binding: ModelBinding, role_arn: str) -> None:
+        created_role = props.get("role") is None
+        explicit_name = props.get("compilation_job_name")
+        output = grants.JobOutput(self.output_bucket, self.output_prefix, self.artifacts_prefix, self.kms_key)
+        grants.grant_job_role(
+            self,
+            self.role,
+            output,
+            self._handler,
+            created=created_role,
+            own_prefix=created_role or explicit_name is not None,
+            vpc=props.get("vpc_subnets") is not None,
+        )
+        grants.grant_handler(
+            self._handler, role_arn, explicit_name, self.kms_key, staged=binding.stage_from is not None
+        )
+
+    def _start_after_grants(self, props: CompilationJobProps) -> None:
+        """The job needs its role's policies (model read, output write) and the
+        handler's hand-over policy in place before the handler starts it."""
+        if props.get("role") is None:
+            self.resource.node.add_dependency(self._handler.handover_policy, self.role)
+        else:
+            self.resource.node.add_dependency(self._handler.ready_after(self.role, self.compilation_job_name))
+
+    def _add_outputs(self) -> None:
+        name = self.compilation_job_name
+        CfnOutput(
+            self,
+            "CompilationJobArnOutput",
+            value=self.compilation_job_arn,
+            description=f"ARN of compilation job {name}",
+        )
+        CfnOutput(
+            self,
+            "ModelArtifactsOutput",
+            value=self.model_artifacts_s3_uri,
+            description=f"Compiled model artifacts of {name}",
+        )
+
+    def _artifacts(self) -> grants.Artifacts:
+        return grants.artifacts_in(self.output_bucket, self.artifacts_prefix, self.kms_key, self.compilation_job_name)
+
+    # --- attributes (GetAtt tokens) -----------------------------------------------------
+    @property
+    def compilation_job_arn(self) -> str:
+        """GetAtt ``CompilationJobArn``."""
+        return self.resource.get_att_string(_wire.ATTR_COMPILATION_JOB_ARN)
+
+    @property
+    def model_artifacts_s3_uri(self) -> str:
+        """GetAtt ``S3ModelArtifacts``: the compiled artifact."""
+        return self.resource.get_att_string(_wire.ATTR_S3_MODEL_ARTIFACTS)
+
+    @property
+    def compilation_job_status(self) -> str:
+        """GetAtt ``CompilationJobStatus``: ``COMPLETED`` after a successful deploy."""
+        return self.resource.get_att_string(_wire.ATTR_COMPILATION_JOB_STATUS)
+
+    @property
+    def inference_image(self) -> str:
+        """GetAtt ``InferenceImage``: the Neo serving image for ``ml_*`` targets, empty otherwise."""
+        return self.resource.get_att_string(_wire.ATTR_INFERENCE_IMAGE)
+
+    @property
+    def source_training_job_name(self) -> str:
+        """GetAtt ``SourceTrainingJobName`` (training-job sources; empty otherwise)."""
+        return self.resource.get_att_string(_wire.ATTR_SOURCE_TRAINING_JOB_NAME)
+
+    @property
+    def source_model_s3_uri(self) -> str:
+        """GetAtt ``SourceModelS3Uri`` (training-job sources; empty otherwise)."""
+        return self.resource.get_att_string(_wire.ATTR_SOURCE_MODEL_S3_URI)
+
+    @property
+    def cdk_tag_manager(self) -> TagManager:
+        """``ITaggableV2``: the same ``TagManager`` as :attr:`tags`."""
+        return self.tags
+
+    # --- importers ------------------------------------------------------------------------
+    @staticmethod
+    def from_compilation_job_name(scope: Construct, construct_id: str, name: str) -> ICompilationJob:
+        """An existing job of this account and region, by name. Its artifact URI, inference
+        image and output location are read at deploy time with DescribeCompilationJob
+        (through ``AwsCustomResource``, created on first use)."""
+        check_arguments("CompilationJob.from_compilation_job_name", CompilationJob.from_compilation_job_name, name=name)
+        _check_name("CompilationJob.from_compilation_job_name", name)
+        return _ImportedCompilationJob(scope, construct_id, name=name, arn=_resource.arn_of(scope, ARN_RESOURCE, name))
+
+    @staticmethod
+    def from_compilation_job_arn(scope: Construct, construct_id: str, arn: str) -> ICompilationJob:
+        """An existing job by ARN (``arn:<partition>:sagemaker:<region>:<account>:compilation-job/<name>``);
+        its name is the ARN's, which SageMaker lowercases."""
+        method = "CompilationJob.from_compilation_job_arn"
+        check_arguments(method, CompilationJob.from_compilation_job_arn, arn=arn)
+        name = _resource.name_from_arn(method, arn, ARN_RESOURCE)
+        _check_name(method, name)
+        return _ImportedCompilationJob(scope, construct_id, name=name, arn=arn)
+
+    @staticmethod
+    def from_compilation_job_attributes(
+        scope: Construct,
+        construct_id: str,
+        *,
+        compilation_job_name: str,
+        output_bucket: s3.IBucket | None = None,
+        artifacts_prefix: str | None = None,
+        kms_key: kms.IKey | None = None,
+        model_artifacts_s3_uri: str | None = None,
+        inference_image: str | None = None,
+    ) -> ICompilationJob:
+        """An existing job with what is known of it; nothing given is looked up at deploy time.
+
+        :param compilation_job_name: the job's name.
+        :param output_bucket: the bucket of its ``S3OutputLocation``, with ``artifacts_prefix``:
+            ``grant_read_artifacts`` then grants as for a created job (ListBucket below the prefix,
+            decrypt with the bucket's key). Default: the location is read at deploy time.
+        :param artifacts_prefix: the key prefix of its ``S3OutputLocation`` (for a job of this
+            library, ``<output_prefix><job name>/``). Required with ``output_bucket``.
+        :param kms_key: ``OutputConfig.KmsKeyId``, which readers need to decrypt. Default: none.
+        :param model_artifacts_s3_uri: ``ModelArtifacts.S3ModelArtifacts``. Default: read at deploy time.
+        :param inference_image: ``InferenceImage`` (``ml_*`` targets). Default: read at deploy time.
+        """
+        method = "CompilationJob.from_compilation_job_attributes"
+        check_arguments(
+            method,
+            CompilationJob.from_compilation_job_attributes,
+            compilation_job_name=compilation_job_name,
+            output_bucket=output_bucket,
+            artifacts_prefix=artifacts_prefix,
+            kms_key=kms_key,
+            model_artifacts_s3_uri=model_artifacts_s3_uri,
+            inference_image=inference_image,
+        )
+        _check_name(method, compilation_job_name)
+        if (output_bucket is None) != (artifacts_prefix is None):
+            raise ValueError(
+                f"{method}: output_bucket and artifacts_prefix must be given together "
+                f"(got output_bucket={output_bucket!r}, artifacts_prefix={artifacts_prefix!r})"
+            )
+        known = (
+            grants.artifacts_in(output_bucket, artifacts_prefix, kms_key, compilation_job_name)
+            if output_bucket is not None and artifacts_prefix is not None
+            else None
+        )
+        return _ImportedCompilationJob(
+            scope,
+            construct_id,
+            name=compilation_job_name,
+            arn=_resource.arn_of(scope, ARN_RESOURCE, compilation_job_name),
+            artifacts=known,
+            kms_key=kms_key,
+            model_artifacts_s3_uri=model_artifacts_s3_uri,
+            inference_image=inference_image,
+        )
+
+
+# --- imported jobs ---------------------------------------------------------------------------
+LOOKUP_PATHS = {
+    "model_artifacts_s3_uri": "ModelArtifacts.S3ModelArtifacts",
+    "inference_image": "InferenceImage",
+    "output_location": "OutputConfig.S3OutputLocation",
+}
+
+
+class _ImportedCompilationJob(_CompilationJobBase):
+    """A job that exists outside this app. What is not given is read at deploy
+    time by one DescribeCompilationJob call, made only if something needs it."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name: str,
+        arn: str,
+        artifacts: grants.Artifacts | None = None,
+        kms_key: kms.IKey | None = None,
+        model_artifacts_s3_uri: str | None = None,
+        inference_image: str | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.compilation_job_name = name
+        self.compilation_job_arn = arn
+        self._known_artifacts = artifacts
+        self._kms_key = kms_key
+        self._given = {"model_artifacts_s3_uri": model_artifacts_s3_uri, "inference_image": inference_image}
+        self._lookup: cr.AwsCustomResource | None = None
+
+    @property
+    def model_artifacts_s3_uri(self) -> str:
+        """``ModelArtifacts.S3ModelArtifacts``: given, or read at deploy time."""
+        return self._given["model_artifacts_s3_uri"] or self._describe("model_artifacts_s3_uri")
+
+    @property
+    def inference_image(self) -> str:
+        """``InferenceImage``: given, or read at deploy time (only ``ml_*`` targets have one:
+        for another target the lookup fails the deploy)."""
+        return self._given["inference_image"] or self._describe("inference_image")
+
+    def _artifacts(self) -> grants.Artifacts:
+        if self._known_artifacts is not None:
+            return self._known_artifacts
+        # s3://bucket/prefix/ -> arn:<partition>:s3:::bucket/prefix/*, at deploy time.
+        location = self._describe("output_location")
+        objects = f"arn:{Aws.PARTITION}:s3:::{Fn.select(1, Fn.split('s3://', location))}*"
+        return grants.Artifacts(objects=objects, keys=(self._kms_key,) if self._kms_key else ())
+
+    def _describe(self, attribute: str) -> str:
+        if self._lookup is None:
+            call = cr.AwsSdkCall(
+                service="SageMaker",
+                action="describeCompilationJob",
+                parameters={"CompilationJobName": self.compilation_job_name},
+                physical_resource_id=cr.PhysicalResourceId.of(self.compilation_job_name),
+                output_paths=list(LOOKUP_PATHS.values()),
+            )
+            self._lookup = cr.AwsCustomResource(
+                self,
+                "Describe",
+                on_create=call,
+                on_update=call,
+                policy=cr.AwsCustomResourcePolicy.from_sdk_calls(resources=[self.compilation_job_arn]),
+                install_latest_aws_sdk=False,
+            )
+        return self._lookup.get_response_field(LOOKUP_PATHS[attribute])
+
+
+def _check_name(method: str, name: str) -> None:
+    _resource.check_imported_name(method, "compilation_job_name", name, _wire.COMPILATION_JOB_NAME_PATTERN, NAME_RULE)

@@ -1,0 +1,241 @@
+"""FlowDefinition's props, and their validation: a function of the props alone.
+
+This module deliberately has no ``from __future__ import annotations``: the
+``Required[...]`` markers of the TypedDict are read at run time.
+"""
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Required, TypedDict
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+
+from .. import _wire
+from .._validation import Problem, Problems, is_token, output_prefix_warning
+from . import conditions
+from .types import HumanLoopRequestSource, TaskPrice, price_list_for
+
+WORKTEAM_ARN_PATTERN = r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:workteam/.*"
+HUMAN_TASK_UI_ARN_PATTERN = r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]+:[0-9]{12}:human-task-ui/.*"
+S3_URI_PATTERN = r"(https|s3)://([^/]+)/?(.*)"
+TASK_KEYWORD_PATTERN = r"[A-Za-z0-9]+( [A-Za-z0-9]+)*"
+# OutputConfig.S3OutputPath is at most 1024 characters: s3://, a bucket name (63) and '/'.
+OUTPUT_PREFIX_MAX = 1024 - len("s3://") - 63 - 1
+
+
+class FlowDefinitionProps(TypedDict, total=False):
+    """The props of a :class:`~sagemaker_constructs.FlowDefinition`, for
+    ``FlowDefinition(scope, id, **props)``. Build them in one place and reuse
+    them: ``other: FlowDefinitionProps = {**common, "task_title": ...}``; mypy checks
+    them like keyword arguments.
+
+    :param workteam_arn: ``HumanLoopConfig.WorkteamArn``: the reviewers. Required.
+    :param human_task_ui_arn: ``HumanLoopConfig.HumanTaskUiArn``: the worker task template. Required.
+    :param task_title: ``HumanLoopConfig.TaskTitle``, 1 to 128 characters. Required.
+    :param task_description: ``HumanLoopConfig.TaskDescription``, 1 to 255 characters. Required.
+    :param output_bucket: bucket for the review results (``OutputConfig.S3OutputPath`` is
+        ``s3://<bucket>/<output_prefix>``). Exactly one of this and ``output_s3_uri``. Default: none.
+    :param output_prefix: key prefix of the results in ``output_bucket``: no leading ``/``; end it
+        with ``/`` (a warning says so otherwise). Default: "".
+    :param output_s3_uri: ``OutputConfig.S3OutputPath`` as an ``s3://`` URI or an S3 ``https://``
+        URL (virtual-hosted or path style), instead of ``output_bucket``. Another https URL needs
+        ``role``. Default: none.
+    :param human_loop_request_source: ``HumanLoopRequestSource.AwsManagedHumanLoopRequestSource``.
+        Default: none (a custom task type, started with ``StartHumanLoop``).
+    :param activation_conditions: ``HumanLoopActivationConfig.HumanLoopActivationConditionsConfig.
+        HumanLoopActivationConditions``: a mapping or JSON string with a top-level ``Conditions``
+        array. Required with, and only with, ``human_loop_request_source``. Default: none.
+    :param task_count: ``HumanLoopConfig.TaskCount``: reviewers per object, 1 to 3. Default: 1.
+    :param task_availability_lifetime: ``HumanLoopConfig.TaskAvailabilityLifetimeInSeconds``,
+        at least 1 second. Default: SageMaker's.
+    :param task_time_limit: ``HumanLoopConfig.TaskTimeLimitInSeconds``, at least 30 seconds.
+        Default: SageMaker's.
+    :param task_keywords: ``HumanLoopConfig.TaskKeywords``: 1 to 5 keywords of 1 to 30 letters,
+        digits and single spaces. Default: none.
+    :param public_workforce_task_price: ``HumanLoopConfig.PublicWorkforceTaskPrice``
+        (``TaskPrice.usd("0.036")``), for the public workforce. Default: none.
+    :param kms_key: ``OutputConfig.KmsKeyId`` for the results. Default: the bucket's encryption.
+    :param role: the role A2I assumes (``RoleArn``). Default: a new one with least privilege (write on
+        the output prefix, read on ``input_buckets``, the KMS key).
+    :param input_buckets: buckets holding what reviewers see; a created role may read their
+        objects. They need ``INPUT_BUCKET_CORS_RULE``. Default: none.
+    :param flow_definition_name: ``FlowDefinitionName``, lowercase, unique per account and region.
+        Default: generated.
+    :param removal_policy: DESTROY deletes the flow definition on delete; RETAIN leaves it.
+        Default: DESTROY.
+    :param stack_outputs: add a CfnOutput for the ARN. Default: True.
+    """
+
+    workteam_arn: Required[str]
+    human_task_ui_arn: Required[str]
+    task_title: Required[str]
+    task_description: Required[str]
+    output_bucket: s3.IBucket | None
+    output_prefix: str
+    output_s3_uri: str | None
+    human_loop_request_source: HumanLoopRequestSource | str | None
+    activation_conditions: Mapping[str, Any] | str | None
+    task_count: int
+    task_availability_lifetime: Duration | None
+    task_time_limit: Duration | None
+    task_keywords: Sequence[str] | None
+    public_workforce_task_price: TaskPrice | None
+    kms_key: kms.IKey | None
+    role: iam.IRole | None
+    input_buckets: Sequence[s3.IBucket] | None
+    flow_definition_name: str | None
+    removal_policy: RemovalPolicy
+    stack_outputs: bool
+
+
+TYPE_HINTS: dict[Any, str] = {TaskPrice: 'TaskPrice.usd("0.036")'}
+
+
+# --- values the validation and the rendering share ---------------------------------
+def source_of(props: FlowDefinitionProps) -> HumanLoopRequestSource | None:
+    """The request source as a member; None if not given, a token or outside the enum."""
+    source = props.get("human_loop_request_source")
+    if source is None or source not in HumanLoopRequestSource._value2member_map_:
+        return None
+    return HumanLoopRequestSource(source)
+
+
+def source_is_token(props: FlowDefinitionProps) -> bool:
+    return is_token(props.get("human_loop_request_source"))
+
+
+def split_output_uri(uri: str) -> tuple[str, str] | None:
+    """(bucket, key prefix) of an s3:// URI, or of a virtual-hosted or path-style S3 https URL."""
+    match = re.fullmatch(r"s3://([^/]+)/?(.*)", uri)
+    if match:
+        return match.group(1), match.group(2)
+    match = re.fullmatch(r"https://([^/]+)\.s3(?:[.-][a-z0-9-]+)?\.amazonaws\.com(?:\.cn)?/?(.*)", uri)
+    if match:
+        return match.group(1), match.group(2)
+    match = re.fullmatch(r"https://s3(?:[.-][a-z0-9-]+)?\.amazonaws\.com(?:\.cn)?/([^/]+)/?(.*)", uri)
+    if match:
+        return match.group(1), match.group(2)
+    return None
+
+
+# --- validation ---------------------------------------------------------------------
+def validate(props: FlowDefinitionProps) -> list[Problem]:
+    """Every problem of ``props``; tokens are skipped."""
+    found = Problems()
+    found.extend(_source_problems(props))
+    found.check_pattern(
+        "flow_definition_name",
+        props.get("flow_definition_name"),
+        _wire.FLOW_DEFINITION_NAME_PATTERN.pattern[1:-1],
+        "[a-z0-9](-*[a-z0-9]){0,62} (1 to 63 lowercase letters, digits and hyphens)",
+    )
+    found.check_pattern("workteam_arn", props["workteam_arn"], WORKTEAM_ARN_PATTERN)
+    found.check_length("workteam_arn", props["workteam_arn"], 1, 256)
+    found.check_pattern("human_task_ui_arn", props["human_task_ui_arn"], HUMAN_TASK_UI_ARN_PATTERN)
+    found.check_length("human_task_ui_arn", props["human_task_ui_arn"], 1, 1024)
+    found.check_length("task_title", props["task_title"], 1, 128)
+    found.check_length("task_description", props["task_description"], 1, 255)
+    found.check_range("task_count", props.get("task_count", 1), 1, 3)
+    found.extend(_keyword_problems(props.get("task_keywords")))
+    found.check_seconds("task_availability_lifetime", props.get("task_availability_lifetime"), 1)
+    found.check_seconds("task_time_limit", props.get("task_time_limit"), 30)
+    found.extend(_output_problems(props))
+    found.extend(_price_problems(props))
+    if props.get("removal_policy") is RemovalPolicy.SNAPSHOT:
+        found.add("removal_policy", "SNAPSHOT", "must be DESTROY or RETAIN (a flow definition has no snapshot)")
+    return found
+
+
+def _source_problems(props: FlowDefinitionProps) -> list[Problem]:
+    found = Problems()
+    source, raw = props.get("human_loop_request_source"), props.get("activation_conditions")
+    if source is not None and source_of(props) is None and not source_is_token(props):
+        found.add(
+            "human_loop_request_source", source, f"must be one of {', '.join(s.value for s in HumanLoopRequestSource)}"
+        )
+    if (source is None) != (raw is None):
+        found.add(
+            "human_loop_request_source/activation_conditions",
+            {"human_loop_request_source": source, "activation_conditions": "<given>" if raw is not None else None},
+            "must be given together: activation conditions need a request source, and a request "
+            "source needs activation conditions",
+        )
+    if raw is not None:
+        found.extend(conditions.problems(raw, source_of(props)))
+    return found
+
+
+def _keyword_problems(keywords: Sequence[str] | None) -> list[Problem]:
+    found = Problems()
+    if keywords is None:
+        return found
+    if not 1 <= len(keywords) <= 5:
+        found.add("task_keywords", list(keywords), f"must hold 1 to 5 keywords ({len(keywords)} given)")
+    for i, keyword in enumerate(keywords):
+        found.check_length(f"task_keywords[{i}]", keyword, 1, 30)
+        found.check_pattern(
+            f"task_keywords[{i}]",
+            keyword,
+            TASK_KEYWORD_PATTERN,
+            "[A-Za-z0-9]+( [A-Za-z0-9]+)* (letters and digits, single spaces between words)",
+        )
+    return found
+
+
+def _output_problems(props: FlowDefinitionProps) -> list[Problem]:
+    found = Problems()
+    bucket, uri, prefix = props.get("output_bucket"), props.get("output_s3_uri"), props.get("output_prefix", "")
+    if (bucket is None) == (uri is None):
+        found.add(
+            "output_bucket/output_s3_uri",
+            {"output_bucket": bucket, "output_s3_uri": uri},
+            "exactly one of the two must be given",
+        )
+    if uri is not None and prefix:
+        found.add("output_prefix", prefix, "applies to output_bucket only: put the prefix in output_s3_uri")
+    if bucket is not None:
+        found.check_output_prefix("output_prefix", prefix, OUTPUT_PREFIX_MAX)
+    if uri is None:
+        return found
+    if not is_token(uri):
+        if not re.fullmatch(S3_URI_PATTERN, uri):
+            found.add("output_s3_uri", uri, "must be an s3:// or https:// URI")
+            return found
+        found.check_length("output_s3_uri", uri, 1, 1024)
+    if props.get("role") is None and split_output_uri(uri) is None:
+        found.add(
+            "output_s3_uri",
+            uri,
+            "must name its bucket in a form the construct understands (s3://bucket/key, "
+            "https://bucket.s3.<region>.amazonaws.com/key or https://s3.<region>.amazonaws.com/bucket/key), "
+            "or pass a role that can write there",
+        )
+    return found
+
+
+def _price_problems(props: FlowDefinitionProps) -> list[Problem]:
+    price = props.get("public_workforce_task_price")
+    if price is None or source_is_token(props):
+        return []  # a token source: its price list is known only at deploy time
+    task_type, allowed = price_list_for(source_of(props))
+    if price.amount in allowed:
+        return []
+    listing = ", ".join(TaskPrice.format(p) for p in allowed)
+    return [
+        Problem(
+            "public_workforce_task_price",
+            TaskPrice.format(price.amount),
+            f"is not a price for {task_type}; use one of {listing}",
+        )
+    ]
+
+
+def warnings(props: FlowDefinitionProps) -> list[tuple[str, str]]:
+    """(id, message) of every warning ``props`` deserve; each can be acknowledged by its id."""
+    if props.get("output_bucket") is None:
+        return []
+    separator = output_prefix_warning("output_prefix", props.get("output_prefix", ""))
+    return [separator] if separator else []

@@ -1,0 +1,83 @@
+"""The CreateFlowDefinition request, rendered as the custom resource's
+properties (names from :mod:`sagemaker_constructs._wire`): one function per
+API block, each a function of the validated props."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Duration
+from constructs import IConstruct
+
+from .. import _wire
+from .._validation import seconds_of
+from . import conditions
+from .props import FlowDefinitionProps, source_of
+
+# Flow definitions become Active in seconds; the handler waits inline and
+# stops ahead of this.
+SERVICE_TIMEOUT = Duration.minutes(10)
+
+
+def render_properties(scope: IConstruct, props: FlowDefinitionProps, role_arn: str) -> dict[str, Any]:
+    """Every property except the name and the tags."""
+    properties: dict[str, Any] = {}
+    source = props.get("human_loop_request_source")
+    if source is not None:
+        member = source_of(props)
+        value = member.value if member is not None else source  # a token is sent as given
+        properties[_wire.HUMAN_LOOP_REQUEST_SOURCE] = {"AwsManagedHumanLoopRequestSource": value}
+    raw = props.get("activation_conditions")
+    if raw is not None:
+        properties[_wire.HUMAN_LOOP_ACTIVATION_CONFIG] = {
+            "HumanLoopActivationConditionsConfig": {"HumanLoopActivationConditions": conditions.render(scope, raw)}
+        }
+    properties[_wire.HUMAN_LOOP_CONFIG] = render_human_loop_config(props)
+    properties[_wire.FLOW_OUTPUT_CONFIG] = render_output_config(props)
+    properties[_wire.ROLE_ARN] = role_arn
+    return properties
+
+
+def render_human_loop_config(props: FlowDefinitionProps) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "WorkteamArn": props["workteam_arn"],
+        "HumanTaskUiArn": props["human_task_ui_arn"],
+        "TaskTitle": props["task_title"],
+        "TaskDescription": props["task_description"],
+        "TaskCount": props.get("task_count", 1),
+    }
+    lifetime, time_limit = props.get("task_availability_lifetime"), props.get("task_time_limit")
+    if lifetime is not None:
+        config["TaskAvailabilityLifetimeInSeconds"] = seconds_of(lifetime)
+    if time_limit is not None:
+        config["TaskTimeLimitInSeconds"] = seconds_of(time_limit)
+    keywords, price = props.get("task_keywords"), props.get("public_workforce_task_price")
+    if keywords is not None:
+        config["TaskKeywords"] = list(keywords)
+    if price is not None:
+        config["PublicWorkforceTaskPrice"] = price.to_api()
+    return config
+
+
+def render_output_config(props: FlowDefinitionProps) -> dict[str, Any]:
+    bucket, key = props.get("output_bucket"), props.get("kms_key")
+    if bucket is not None:
+        path = f"s3://{bucket.bucket_name}/{props.get('output_prefix', '')}"
+    else:
+        path = str(props.get("output_s3_uri"))
+    config: dict[str, Any] = {"S3OutputPath": path}
+    if key is not None:
+        config["KmsKeyId"] = key.key_arn
+    return config
+
+
+def name_identity(properties: dict[str, Any]) -> dict[str, Any]:
+    """What a generated name hashes: every property except tags (the shape of 0.1.0)."""
+    return {"p": properties, "o": {}}
+
+
+def with_name(properties: dict[str, Any], name: str, explicit: bool) -> dict[str, Any]:
+    named = {_wire.FLOW_DEFINITION_NAME: name, **properties}
+    if explicit:
+        named[_wire.OPTIONS] = {_wire.OPT_EXPLICIT_NAME: "true"}
+    return named
