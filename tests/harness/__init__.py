@@ -30,6 +30,7 @@ import importlib
 import itertools
 import json
 import os
+import random
 import ssl
 import sys
 import tempfile
@@ -388,6 +389,7 @@ class Lifecycle:
         self._answered: set[str] = set()
         self.answered_at: dict[str, float] = {}  # path -> when CloudFormation got its (first) answer
         self._pool: list[Any] = []
+        self._made: list[Any] = []
         self.server.clock = self.world.now
         self.server.listeners.append(self._on_answer)
 
@@ -417,7 +419,11 @@ class Lifecycle:
     def _adapter(self) -> Any:
         if self._pool:
             return self._pool.pop()
-        return self.handler.adapter.Adapter(self.handler.index.KIND, self.clients)
+        # Seeded: jittered pauses and backoffs are the same on every run.
+        rng = random.Random(len(self._made))
+        adapter = self.handler.adapter.Adapter(self.handler.index.KIND, self.clients, rng=rng)
+        self._made.append(adapter)
+        return adapter
 
     def submit(self, event: dict[str, Any], at: float | None = None, crafted: bool = False) -> Invocation:
         """Queue an invocation with ``event`` (a deep copy: crhelper mutates events).

@@ -108,7 +108,8 @@ def test_role_never_assumable_fails_clearly_within_a_bounded_time(make_lifecycle
     assert "ValidationException: Could not assume role" in answer.reason
     assert NAME in answer.reason
     assert life.clock.now() - start <= 125
-    assert 15 <= len(life.sagemaker.called("create_flow_definition")) <= 25
+    # A retry every 4-6 s for 120 s (engine.start): 20 to 31 attempts.
+    assert 20 <= len(life.sagemaker.called("create_flow_definition")) <= 31
     assert life.sagemaker.flows == {}
     # Changed: the physical id is the name (was: a generated one); the rollback Delete finds nothing and changes nothing.
     assert answer.physical_id == NAME
