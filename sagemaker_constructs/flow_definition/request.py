@@ -12,7 +12,7 @@ from constructs import IConstruct
 from .. import _wire
 from .._validation import seconds_of
 from . import conditions
-from .props import FlowDefinitionProps, source_of
+from .props import FlowDefinitionProps, human_task_ui_arn_of, source_of, workteam_arn_of
 
 # Flow definitions become Active in seconds; the handler waits inline and
 # stops ahead of this.
@@ -40,8 +40,8 @@ def render_properties(scope: IConstruct, props: FlowDefinitionProps, role_arn: s
 
 def render_human_loop_config(props: FlowDefinitionProps) -> dict[str, Any]:
     config: dict[str, Any] = {
-        "WorkteamArn": props["workteam_arn"],
-        "HumanTaskUiArn": props["human_task_ui_arn"],
+        "WorkteamArn": workteam_arn_of(props),
+        "HumanTaskUiArn": human_task_ui_arn_of(props),
         "TaskTitle": props["task_title"],
         "TaskDescription": props["task_description"],
         "TaskCount": props.get("task_count", 1),
