@@ -142,7 +142,7 @@ class FlowDefinition(_FlowDefinitionBase):
         properties = render_properties(self, props, self.role.role_arn)
         explicit_name = props.get("flow_definition_name")
         self.flow_definition_name: str = _resource.resource_name(
-            self, self._handler, owner, RESOURCE_TYPE, explicit_name, name_identity(properties)
+            self, self._handler, owner, RESOURCE_TYPE, explicit_name, name_identity(properties, props)
         )
         grants.grant_flow_role(self.role, props, created=props.get("role") is None)
         grants.grant_handler(self._handler, properties[_wire.ROLE_ARN], explicit_name)

@@ -234,3 +234,14 @@ def test_container_definition_feeds_a_users_own_multi_container_model(stack: Sta
 def test_container_definition_checks_the_hostname(stack: Stack) -> None:
     with pytest.raises(ValueError, match=r"container_hostname must match .*\(got 'no_underscores'\)"):
         small_job(stack, "Job").container_definition(container_hostname="no_underscores")
+
+
+def test_a_model_in_another_stack_imports_the_jobs_attributes() -> None:
+    app = App()
+    producer, consumer = Stack(app, "Producer", env=ENV), Stack(app, "Consumer", env=ENV)
+    job = small_job(producer, "Job")
+    job.to_model(consumer, "Model")
+    container = model_of(Template.from_stack(consumer).to_json())["Properties"]["PrimaryContainer"]
+    assert set(container) == {"Image", "ModelDataUrl"}
+    assert all("Fn::ImportValue" in value for value in container.values())
+    assert producer in consumer.dependencies

@@ -144,3 +144,31 @@ def test_both_the_reference_and_the_arn_is_an_error(stack: Stack) -> None:
 def test_an_arn_string_for_the_native_property_is_a_type_error(stack: Stack, prop: str, message: str) -> None:
     with pytest.raises(TypeError, match=message):
         flow(stack, **{prop: UI if prop == "human_task_ui" else WORKTEAM})
+
+
+def _flow_name_with_ui(name: str, content: str) -> str:
+    stack = Stack(App(), "Refs", env=ENV)
+    ui = sagemaker.CfnHumanTaskUi(
+        stack, "Ui", human_task_ui_name=name, ui_template=sagemaker.CfnHumanTaskUi.UiTemplateProperty(content=content)
+    )
+    return flow(stack, human_task_ui=ui).flow_definition_name
+
+
+def test_a_replaced_ui_gives_the_flow_definition_a_new_name() -> None:
+    """A new template or name replaces the UI: its ARN changes under the same Ref, so the flow
+    definition must be replaced under a new name rather than updated in place (which fails)."""
+    base = _flow_name_with_ui("forms-ui", "<crowd-form>a</crowd-form>")
+    assert _flow_name_with_ui("forms-ui", "<crowd-form>a</crowd-form>") == base
+    assert _flow_name_with_ui("forms-ui", "<crowd-form>b</crowd-form>") != base
+    assert _flow_name_with_ui("forms-ui-2", "<crowd-form>a</crowd-form>") != base
+
+
+def test_a_replaced_workteam_gives_the_flow_definition_a_new_name() -> None:
+    def name(workteam_name: str) -> str:
+        stack = Stack(App(), "Refs", env=ENV)
+        team = native_workteam(stack)
+        team.workteam_name = workteam_name
+        return flow(stack, workteam=team).flow_definition_name
+
+    assert name("reviewers") == name("reviewers")
+    assert name("reviewers") != name("other-reviewers")
