@@ -1,8 +1,11 @@
 """The example pipeline: compile one model for an edge device and for a cloud
-instance, serve the cloud build from a SageMaker model."""
+instance, serve the cloud build from a SageMaker model, ship the edge build as an
+AWS IoT Greengrass component, and review Textract form extractions with people."""
 
 from __future__ import annotations
 
+import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +17,8 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from sagemaker_constructs import (
-    CompilationJob,
     CompilationJobProps,
+    CompilationMatrix,
     FlowDefinition,
     Framework,
     HumanLoopRequestSource,
@@ -23,14 +26,18 @@ from sagemaker_constructs import (
     TargetDevice,
 )
 
-DEFAULT_MODEL = str(Path(__file__).resolve().parent / "model.tar.gz")
+HERE = Path(__file__).resolve().parent
+DEFAULT_MODEL = str(HERE / "model.tar.gz")
+REVIEW_TEMPLATE = HERE / "worker_templates" / "form_review.liquid.html"
 
 
 class ModelPipelineStack(Stack):
     """Context keys (all optional): ``model_path`` (a local .tar.gz) or
     ``model_s3_uri``; ``framework`` (default PYTORCH); ``input_shape`` as JSON;
-    ``workteam_arn`` and ``human_task_ui_arn`` for the forms review (default:
-    placeholders in the stack's account and region)."""
+    ``workteam_arn`` for the forms review (default: a placeholder in the stack's
+    account and region: an account has one private workforce per region, so the
+    example does not create a work team); ``device_role_arn``, the Greengrass core
+    devices' token exchange role, to let them download the edge build."""
 
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -54,7 +61,7 @@ class ModelPipelineStack(Stack):
         )
         self.bucket = self._encrypted_bucket("Artifacts", key, access_logs, "artifacts/")
 
-        # One model, two targets: the props are built once (checked by mypy like keyword arguments).
+        # One model, two targets: one job each, sharing one job role and one staged model.
         compile_model: CompilationJobProps = {
             "model": model,
             "framework": framework,
@@ -64,33 +71,36 @@ class ModelPipelineStack(Stack):
             "kms_key": key,
             "max_runtime": Duration.minutes(15),
         }
-        edge: CompilationJobProps = {**compile_model, "target_device": TargetDevice.SITARA_AM57X}
-        cloud: CompilationJobProps = {**compile_model, "target_device": TargetDevice.ML_C5}
-        self.edge = CompilationJob(self, "CompileForSitara", **edge)
-        self.cloud = CompilationJob(self, "CompileForC5", **cloud)
-
-        serving_role = iam.Role(self, "ServingRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
-        self.cloud.grant_read_artifacts(serving_role)
-        key.grant_decrypt(serving_role)
-        self.model = sagemaker.CfnModel(
-            self,
-            "ServingModel",
-            execution_role_arn=serving_role.role_arn,
-            primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
-                image=self.cloud.inference_image,
-                model_data_url=self.cloud.model_artifacts_s3_uri,
-            ),
+        self.matrix = CompilationMatrix(
+            self, "Compile", targets=[TargetDevice.SITARA_AM57X, TargetDevice.ML_C5], **compile_model
         )
-        # The policy must exist before SageMaker checks the role can read the model.
-        self.model.node.add_dependency(serving_role)
+        self.edge = self.matrix.job_for(TargetDevice.SITARA_AM57X)
+        self.cloud = self.matrix.job_for(TargetDevice.ML_C5)
+
+        # The cloud build, ready for an endpoint: its role reads this job's artifacts only.
+        self.model = self.cloud.to_model(self, "ServingModel")
+
+        # The edge build, as a Greengrass component whose version follows the artifact.
+        self.component = self.edge.to_greengrass_component(
+            self, "EdgeComponent", component_name=f"com.example.{self.stack_name}.Sitara"
+        )
+        device_role_arn = self.node.try_get_context("device_role_arn")
+        if device_role_arn:
+            self.edge.grant_device_read(iam.Role.from_role_arn(self, "DeviceRole", device_role_arn))
 
         # Human review of Textract form extraction: low-confidence or missing
         # key fields, plus a 5% sample, go to the private workteam.
         workteam_arn = self.node.try_get_context("workteam_arn") or self.format_arn(
             service="sagemaker", resource="workteam", resource_name="private-crowd/reviewers"
         )
-        human_task_ui_arn = self.node.try_get_context("human_task_ui_arn") or self.format_arn(
-            service="sagemaker", resource="human-task-ui", resource_name="forms-ui"
+        # The worker UI, from the Liquid template in this repository. Its template cannot change in
+        # place (a new one is a new UI), so its name follows the template's content.
+        template = REVIEW_TEMPLATE.read_text(encoding="utf-8")
+        self.review_ui = sagemaker.CfnHumanTaskUi(
+            self,
+            "FormReviewUi",
+            human_task_ui_name=self._ui_name("forms", template),
+            ui_template=sagemaker.CfnHumanTaskUi.UiTemplateProperty(content=template),
         )
         # The documents to review have a bucket of their own, so the review role reads
         # documents and not compiled models; the worker UI fetches them from the browser
@@ -123,7 +133,7 @@ class ModelPipelineStack(Stack):
                 ]
             },
             workteam_arn=workteam_arn,
-            human_task_ui_arn=human_task_ui_arn,
+            human_task_ui=self.review_ui,
             task_title="Review the extracted form fields",
             task_description="Check each key/value pair against the document",
             task_count=1,
@@ -143,6 +153,11 @@ class ModelPipelineStack(Stack):
                 "input), so the review role reads any object of the bucket that holds only those documents.",
             )
         )
+
+    def _ui_name(self, purpose: str, template: str) -> str:
+        """``<stack>-<purpose>-<digest of the template>``: lowercase, at most 63 characters."""
+        stack_part = re.sub(r"[^a-z0-9]+", "-", self.stack_name.lower()).strip("-")[:40].strip("-")
+        return f"{stack_part}-{purpose}-{hashlib.sha256(template.encode()).hexdigest()[:10]}"
 
     def _encrypted_bucket(
         self, construct_id: str, key: kms.IKey, access_logs: s3.IBucket, log_prefix: str

@@ -11,7 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .compilation_job import CompilationJob, CompilationJobProps, ICompilationJob
+    from .compilation_job import CompilationJob, CompilationJobProps, CompilationMatrix, ICompilationJob
     from .flow_definition import (
         FlowDefinition,
         FlowDefinitionProps,
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "CompilationJob": "compilation_job",
     "CompilationJobProps": "compilation_job",
+    "CompilationMatrix": "compilation_job",
     "ICompilationJob": "compilation_job",
     "FlowDefinition": "flow_definition",
     "FlowDefinitionProps": "flow_definition",
@@ -52,6 +53,7 @@ _EXPORTS = {
 __all__ = [
     "CompilationJob",
     "CompilationJobProps",
+    "CompilationMatrix",
     "FlowDefinition",
     "FlowDefinitionProps",
     "Framework",

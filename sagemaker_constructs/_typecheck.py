@@ -33,9 +33,11 @@ from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk.interfaces import aws_sagemaker as sagemaker_refs
 
 from ._validation import is_token, shown
 
@@ -47,17 +49,43 @@ class Interface:
     name: str
     marker: str  # an attribute every implementation has
     importer: str
+    advice: str | None = None  # for a str given instead: what to do (default: import it with ``importer``)
 
 
 INTERFACES: dict[Any, Interface] = {
     s3.IBucket: Interface("s3.IBucket", "bucket_arn", "s3.Bucket.from_bucket_name(scope, id, bucket_name)"),
     iam.IRole: Interface("iam.IRole", "role_arn", "iam.Role.from_role_arn(scope, id, role_arn)"),
+    iam.IGrantable: Interface(
+        "iam.IGrantable (a role, user, group or function)",
+        "grant_principal",
+        "iam.Role.from_role_arn(scope, id, role_arn)",
+    ),
     kms.IKey: Interface("kms.IKey", "key_arn", "kms.Key.from_key_arn(scope, id, key_arn)"),
     ec2.ISubnet: Interface("ec2.ISubnet", "subnet_id", "ec2.Subnet.from_subnet_id(scope, id, subnet_id)"),
     ec2.ISecurityGroup: Interface(
         "ec2.ISecurityGroup",
         "security_group_id",
         "ec2.SecurityGroup.from_security_group_id(scope, id, security_group_id)",
+    ),
+    events.IRuleTarget: Interface(
+        "events.IRuleTarget",
+        "bind",
+        "",
+        "use a target from aws_cdk.aws_events_targets, e.g. targets.LambdaFunction(fn)",
+    ),
+    # The *_ref protocols of aws-cdk-lib's L1s (CfnHumanTaskUi, CfnWorkteam and anything else
+    # with the attribute): an ARN string has a property of its own.
+    sagemaker_refs.IHumanTaskUiRef: Interface(
+        "an IHumanTaskUiRef (sagemaker.CfnHumanTaskUi, or anything with human_task_ui_ref)",
+        "human_task_ui_ref",
+        "",
+        "for an ARN, use human_task_ui_arn instead",
+    ),
+    sagemaker_refs.IWorkteamRef: Interface(
+        "an IWorkteamRef (sagemaker.CfnWorkteam, or anything with workteam_ref)",
+        "workteam_ref",
+        "",
+        "for an ARN, use workteam_arn instead",
     ),
 }
 HINTS: dict[Any, str] = {
@@ -176,7 +204,8 @@ def _implements(value: Any, interface: Interface) -> bool:
 
 def _advice(option: Any, value: Any, hints: Mapping[Any, str]) -> str | None:
     if option in INTERFACES and isinstance(value, str):
-        return f"to use an existing one, import it with {INTERFACES[option].importer}"
+        interface = INTERFACES[option]
+        return interface.advice or f"to use an existing one, import it with {interface.importer}"
     if typing.get_origin(option) is collections.abc.Sequence and isinstance(value, str):
         return "a str is a sequence of characters here: put it in a list"
     hint = hints.get(option)

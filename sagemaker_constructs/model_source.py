@@ -69,6 +69,19 @@ def grant_object_write(role: iam.IRole, bucket: s3.IBucket, key_pattern: str) ->
         bucket.encryption_key.grant(role, "kms:Decrypt", "kms:GenerateDataKey")
 
 
+_ASSETS_ATTRIBUTE = "_sagemaker_constructs_model_assets"  # on the stack object, like handler_for's registry
+
+
+def _model_asset(scope: Construct, path: str) -> s3_assets.Asset:
+    """One CDK file asset per model file and stack, however many jobs compile it: the first
+    job to bind it holds it (``ModelAsset``), and the others share it."""
+    stack = Stack.of(scope)
+    assets: dict[str, s3_assets.Asset] = stack.__dict__.setdefault(_ASSETS_ATTRIBUTE, {})
+    if path not in assets:
+        assets[path] = s3_assets.Asset(scope, "ModelAsset", path=path)
+    return assets[path]
+
+
 @dataclass
 class ModelBinding:
     """What a bound source contributes to the custom resource."""
@@ -359,7 +372,7 @@ class ModelSource:
         handler: HandlerFunction,
     ) -> ModelBinding:
         assert self.path is not None
-        asset = s3_assets.Asset(scope, "ModelAsset", path=self.path)
+        asset = _model_asset(scope, self.path)
         staged_key = f"{staging_prefix}model-inputs/{asset.asset_hash}.tar.gz"
         # The handler copies the asset object to the .tar.gz key; the job reads the copy.
         grant_object_read(handler.role, asset.bucket, asset.s3_object_key)

@@ -92,6 +92,11 @@ class TargetDevice:
         """``ml_*`` targets, for which DescribeCompilationJob returns an InferenceImage."""
         return self.name.startswith("ml_")
 
+    @property
+    def is_edge_device(self) -> bool:
+        """A device outside AWS (every target but ``ml_*`` instances and ``lambda``)."""
+        return not self.is_cloud_instance and self.name != "lambda"
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, TargetDevice) and other.name == self.name
 
@@ -107,6 +112,26 @@ class TargetDevice:
 
 for _device in TargetDevice.KNOWN:
     setattr(TargetDevice, _device.upper(), TargetDevice(_device))
+
+
+# --- service status (warnings at synth time) -------------------------------------
+RETIRED_DEVICES: dict[str, str] = {
+    "deeplens": "AWS DeepLens has reached end of life: there is no supported device to run the compiled model on",
+    "ml_eia2": (
+        "Amazon Elastic Inference has reached end of life and is no longer available (botocore no longer "
+        "ships an elastic-inference client); compile for an ml_* instance type such as ml_inf1, ml_inf2, "
+        "ml_g4dn or ml_c5 instead"
+    ),
+}
+"""Devices still in the service model whose service has ended."""
+
+SINGLE_REGION_DEVICES: dict[str, tuple[str, str]] = {
+    "ml_trn1": ("us-east-1", "US East (N. Virginia)"),
+    "ml_inf2": ("us-east-2", "US East (Ohio)"),
+}
+"""Devices the service model documents as available in one region only (``OutputConfig.TargetDevice``:
+"Currently ml_trn1 is available only in US East (N. Virginia) Region, and ml_inf2 is available only
+in US East (Ohio) Region")."""
 
 
 class TargetPlatformOs(str, Enum):

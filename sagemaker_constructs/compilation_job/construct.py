@@ -3,22 +3,27 @@ and imported compilation jobs."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol, Unpack
 
 import jsii
 from aws_cdk import Aws, CfnOutput, CustomResource, Fn, ITaggableV2, RemovalPolicy, TagManager
+from aws_cdk import aws_greengrassv2 as greengrassv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import custom_resources as cr
 from constructs import Construct, Node
 
 from .. import _resource, _wire
 from .._handler import handler_for
 from .._typecheck import check_arguments
+from .._validation import raise_if_any
 from ..model_source import ModelBinding
-from . import grants
-from .props import TYPE_HINTS, CompilationJobProps, validate, warnings
+from ..targets import TargetDevice, TargetPlatform
+from . import edge, grants, serving
+from .props import TYPE_HINTS, CompilationJobProps, device_of, target_warnings, validate, warnings
 from .request import name_identity, render_properties, render_service_timeout, with_name
 
 KIND = "compilation_job"
@@ -83,7 +88,12 @@ class CompilationJob(_CompilationJobBase):
         role: the role SageMaker assumes for the job (given, or created with least privilege).
         output_bucket, output_prefix, kms_key: where the artifacts go, as given.
         artifacts_prefix: the key prefix of this job's artifacts, ``<output_prefix><job name>/``.
+        target_device, target_platform: the target, as given (one of them is None).
         resource: the ``CustomResource``.
+
+    Hand-offs: :meth:`to_model` and :meth:`container_definition` serve a job for an ``ml_*``
+    instance on SageMaker; :meth:`to_greengrass_component` and :meth:`grant_device_read` ship
+    a job for an edge device with AWS IoT Greengrass.
         tags: the ``TagManager`` (``Tags.of(job)``; also ``cdk_tag_manager``).
     """
 
@@ -95,10 +105,13 @@ class CompilationJob(_CompilationJobBase):
         handler = handler_for(scope, KIND, HANDLER_DESCRIPTION)
         super().__init__(scope, construct_id)
         self._handler = handler
-        _resource.add_warnings(self, [*warnings(props), *names.warnings])
+        status = target_warnings(props, lambda: handler.stack.region)
+        _resource.add_warnings(self, [*warnings(props), *status, *names.warnings])
         self.output_bucket: s3.IBucket = props["output_bucket"]
         self.output_prefix: str = props.get("output_prefix", "")
         self.kms_key: kms.IKey | None = props.get("kms_key")
+        self.target_device: TargetDevice | None = device_of(props)
+        self.target_platform: TargetPlatform | None = props.get("target_platform")
         self.role: iam.IRole = props.get("role") or self._create_role()
         binding = self._bind_model(props)
         properties = render_properties(props, binding, self.role.role_arn)
@@ -226,6 +239,160 @@ class CompilationJob(_CompilationJobBase):
     def cdk_tag_manager(self) -> TagManager:
         """``ITaggableV2``: the same ``TagManager`` as :attr:`tags`."""
         return self.tags
+
+    # --- hand-offs: serving (ml_* instances) -------------------------------------------------
+    def container_definition(
+        self, *, environment: Mapping[str, str] | None = None, container_hostname: str | None = None
+    ) -> sagemaker.CfnModel.ContainerDefinitionProperty:
+        """This job's container for a ``CfnModel`` you build (``primary_container``, or one of
+        ``containers``): ``Image`` is GetAtt ``InferenceImage``, ``ModelDataUrl`` GetAtt
+        ``S3ModelArtifacts``. Grant the model's role :meth:`grant_read_artifacts` yourself.
+        Raises ``ValueError`` for a target without a serving image (anything but ``ml_*``).
+
+        :param environment: ``ContainerDefinition.Environment``: at most 100 variables. Default: none.
+        :param container_hostname: ``ContainerDefinition.ContainerHostname`` (multi-container models).
+            Default: none.
+        """
+        method = self._method("container_definition")
+        check_arguments(
+            method, CompilationJob.container_definition, environment=environment, container_hostname=container_hostname
+        )
+        problems = [
+            *serving.target_problems(self.target_device, self.target_platform),
+            *serving.container_problems(environment, container_hostname),
+        ]
+        raise_if_any(method, problems)
+        return serving.render_container(self, environment, container_hostname)
+
+    def to_model(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        role: iam.IRole | None = None,
+        model_name: str | None = None,
+        environment: Mapping[str, str] | None = None,
+        enable_network_isolation: bool | None = None,
+    ) -> sagemaker.CfnModel:
+        """A SageMaker model (``AWS::SageMaker::Model``) ready for hosting: this job's Neo serving
+        image with its compiled artifact. Raises ``ValueError`` for an edge device, ``lambda`` or a
+        target platform, which have no serving image: use :meth:`to_greengrass_component`.
+
+        :param scope: where the model (and a created role, ``<construct_id>Role``) go.
+        :param construct_id: the model's construct id.
+        :param role: ``ExecutionRoleArn``; it is granted read on exactly this job's artifacts.
+            Default: a new role with that read and the endpoints' container logs, nothing managed.
+        :param model_name: ``ModelName``. A new artifact (any change to the job) replaces the model,
+            and a replacement under the same name fails: leave it out unless it changes with the job.
+            Default: generated by CloudFormation.
+        :param environment: the container's ``Environment``. Default: none.
+        :param enable_network_isolation: ``EnableNetworkIsolation``. Default: SageMaker's (off).
+        """
+        method = self._method("to_model")
+        check_arguments(
+            method,
+            CompilationJob.to_model,
+            scope=scope,
+            construct_id=construct_id,
+            role=role,
+            model_name=model_name,
+            environment=environment,
+            enable_network_isolation=enable_network_isolation,
+        )
+        problems = [
+            *serving.target_problems(self.target_device, self.target_platform),
+            *serving.model_problems(model_name),
+            *serving.container_problems(environment, None),
+        ]
+        raise_if_any(method, problems)
+        return serving.create_model(
+            self,
+            scope,
+            construct_id,
+            role=role,
+            model_name=model_name,
+            environment=environment,
+            enable_network_isolation=enable_network_isolation,
+        )
+
+    # --- hand-offs: the edge (AWS IoT Greengrass) ------------------------------------------------
+    def to_greengrass_component(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        component_name: str,
+        component_version: str | None = None,
+        component_description: str | None = None,
+        component_publisher: str | None = None,
+        platform: Mapping[str, str] | None = None,
+    ) -> greengrassv2.CfnComponentVersion:
+        """An AWS IoT Greengrass V2 component version (``AWS::GreengrassV2::ComponentVersion``)
+        whose inline recipe downloads the compiled artifact from S3 (``Unarchive: NONE``) and
+        unpacks it in its Install step: ``tar -xzf "{artifacts:path}/<file>" -C "{work:path}"``.
+        The core devices' token exchange role needs :meth:`grant_device_read`. Raises
+        ``ValueError`` for an ``ml_*`` instance type or ``lambda``: use :meth:`to_model`.
+
+        :param scope: where the component version goes.
+        :param construct_id: its construct id.
+        :param component_name: the recipe's ``ComponentName``, 1 to 128 characters without ``:``.
+            Required.
+        :param component_version: the recipe's ``ComponentVersion``, ``MAJOR.MINOR.PATCH``. Component
+            versions are immutable, so a version you give must change whenever the job does (a
+            replacement under the same name and version fails the deploy). Default: ``1.0.<n>``, n
+            derived from the artifact's location, which changes with every change to the job.
+        :param component_description: ``ComponentDescription``. Default: names the job.
+        :param component_publisher: ``ComponentPublisher``. Default: none.
+        :param platform: the manifest's ``Platform`` (``{"os": "linux", "architecture": "aarch64"}``).
+            Default: ``{"os": "windows"}`` for x86_win32/x86_win64, ``{"os": "linux"}`` for other
+            devices and LINUX platforms, none (any core device) for ANDROID.
+        """
+        method = self._method("to_greengrass_component")
+        check_arguments(
+            method,
+            CompilationJob.to_greengrass_component,
+            scope=scope,
+            construct_id=construct_id,
+            component_name=component_name,
+            component_version=component_version,
+            component_description=component_description,
+            component_publisher=component_publisher,
+            platform=platform,
+        )
+        version = component_version if component_version is not None else edge.derived_version(self)
+        problems = [
+            *edge.target_problems(self.target_device),
+            *edge.component_problems(component_name, component_version, platform),
+            *edge.artifact_problems(self),
+        ]
+        if not problems:
+            problems = edge.duplicate_problems(scope, component_name, version)
+        raise_if_any(method, problems)
+        recipe = edge.render_recipe(
+            self,
+            component_name=component_name,
+            component_version=version,
+            component_description=component_description,
+            component_publisher=component_publisher,
+            platform=platform
+            if platform is not None
+            else edge.default_platform(self.target_device, self.target_platform),
+        )
+        return edge.create_component(self, scope, construct_id, recipe)
+
+    def grant_device_read(self, grantee: iam.IGrantable) -> iam.Grant:
+        """For AWS IoT Greengrass core devices (their token exchange role, which downloads component
+        artifacts): ``s3:GetObject`` on exactly the compiled artifact object, and decrypt with the
+        bucket's key and ``kms_key``. (:meth:`grant_read_artifacts` grants the whole job prefix.)"""
+        check_arguments(self._method("grant_device_read"), CompilationJob.grant_device_read, grantee=grantee)
+        artifact = edge.artifact_object_arn(self.model_artifacts_s3_uri)
+        grant = iam.Grant.add_to_principal(grantee=grantee, actions=["s3:GetObject"], resource_arns=[artifact])
+        for key in grants.keys_of(self.output_bucket, self.kms_key):
+            grant = grant.combine(key.grant_decrypt(grantee))
+        return grant
+
+    def _method(self, name: str) -> str:
+        return f"CompilationJob {self.node.path}: {name}"
 
     # --- importers ------------------------------------------------------------------------
     @staticmethod

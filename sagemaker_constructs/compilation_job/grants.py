@@ -86,10 +86,16 @@ def grant_job_role(
             "the output prefixes of this stack's jobs.",
         )
     if created:
-        _allow_logs_and_metrics(scope, role)
-        if vpc:
-            _allow_vpc(role)
-        _acknowledge_unscoped(role, vpc)
+        grant_created_role(scope, role, vpc=vpc)
+
+
+def grant_created_role(scope: Construct, role: iam.IRole, *, vpc: bool) -> None:
+    """What a job role this library creates may do besides S3 and KMS: SageMaker's logs and
+    metrics, and ENIs in a VPC (a job's own role, or the one role of a CompilationMatrix)."""
+    _allow_logs_and_metrics(scope, role)
+    if vpc:
+        _allow_vpc(role)
+    _acknowledge_unscoped(role, vpc)
 
 
 def _allow_output(role: iam.IRole, bucket: s3.IBucket, pattern: str, reason: str) -> None:
@@ -202,10 +208,15 @@ def grant_read_artifacts(grantee: iam.IGrantable, artifacts: Artifacts) -> iam.G
     return grant
 
 
+def keys_of(bucket: s3.IBucket, kms_key: kms.IKey | None) -> tuple[kms.IKey, ...]:
+    """The keys that readers of a job's artifacts decrypt with: the bucket's and the job's."""
+    return tuple(key for key in (bucket.encryption_key, kms_key) if key is not None)
+
+
 def artifacts_in(bucket: s3.IBucket, artifacts_prefix: str, kms_key: kms.IKey | None, job_name: str) -> Artifacts:
     """The artifacts of a job whose bucket and prefix are known."""
     pattern = f"{artifacts_prefix}*"
-    keys = tuple(key for key in (bucket.encryption_key, kms_key) if key is not None)
+    keys = keys_of(bucket, kms_key)
     return Artifacts(
         objects=bucket.arn_for_objects(pattern),
         bucket=bucket,

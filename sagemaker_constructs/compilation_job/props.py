@@ -5,7 +5,7 @@ This module deliberately has no ``from __future__ import annotations``: the
 """
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Required, TypedDict
 
 from aws_cdk import Duration, RemovalPolicy
@@ -18,6 +18,8 @@ from .. import _wire
 from .._validation import Problem, Problems, contains_token, is_token, output_prefix_warning
 from ..model_source import ModelSource
 from ..targets import (
+    RETIRED_DEVICES,
+    SINGLE_REGION_DEVICES,
     Framework,
     TargetDevice,
     TargetPlatform,
@@ -36,6 +38,8 @@ OUTPUT_PREFIX_MAX = 1024 - len("s3://") - 63 - 1 - 63 - 1
 
 XGBOOST_WARNING = "sagemaker-constructs:xgboostDataInput"
 MODEL_PACKAGE_WARNING = "sagemaker-constructs:modelPackageInputIgnored"
+RETIRED_TARGET_WARNING = "sagemaker-constructs:retiredTarget"
+TARGET_REGION_WARNING = "sagemaker-constructs:targetRegion"
 
 
 class CompilationJobProps(TypedDict, total=False):
@@ -241,4 +245,26 @@ def warnings(props: CompilationJobProps) -> list[tuple[str, str]]:
     separator = output_prefix_warning("output_prefix", props.get("output_prefix", ""))
     if separator:
         found.append(separator)
+    return found
+
+
+def target_warnings(props: CompilationJobProps, region_of_stack: Callable[[], str]) -> list[tuple[str, str]]:
+    """(id, message) for a target whose service has ended, and for a single-region target in a
+    stack whose region is known (a token region is not warned about). The region is asked for
+    only for a single-region target (it is a call into jsii)."""
+    device = device_of(props)
+    if device is None or is_token(device.name):
+        return []
+    found: list[tuple[str, str]] = []
+    retired = RETIRED_DEVICES.get(device.name)
+    if retired is not None:
+        found.append((RETIRED_TARGET_WARNING, f"target_device {device.name!r}: {retired}"))
+    only = SINGLE_REGION_DEVICES.get(device.name)
+    region = region_of_stack() if only is not None else ""
+    if only is not None and not is_token(region) and region != only[0]:
+        message = (
+            f"target_device {device.name!r} is available only in {only[0]} ({only[1]}), according to the "
+            f"SageMaker API reference; this stack's region is {region}, where the job would fail"
+        )
+        found.append((TARGET_REGION_WARNING, message))
     return found

@@ -12,6 +12,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk.interfaces import aws_sagemaker as sagemaker_refs
 
 from .. import _wire
 from .._validation import Problem, Problems, is_token, output_prefix_warning
@@ -32,8 +33,15 @@ class FlowDefinitionProps(TypedDict, total=False):
     them: ``other: FlowDefinitionProps = {**common, "task_title": ...}``; mypy checks
     them like keyword arguments.
 
-    :param workteam_arn: ``HumanLoopConfig.WorkteamArn``: the reviewers. Required.
-    :param human_task_ui_arn: ``HumanLoopConfig.HumanTaskUiArn``: the worker task template. Required.
+    :param workteam: ``HumanLoopConfig.WorkteamArn``: the reviewers, as a ``sagemaker.CfnWorkteam``
+        or anything with ``workteam_ref``. Required: exactly one of this and ``workteam_arn``.
+    :param workteam_arn: ``HumanLoopConfig.WorkteamArn`` as an ARN string. Required: exactly one of
+        this and ``workteam``.
+    :param human_task_ui: ``HumanLoopConfig.HumanTaskUiArn``: the worker task template, as a
+        ``sagemaker.CfnHumanTaskUi`` or anything with ``human_task_ui_ref``. Required: exactly one
+        of this and ``human_task_ui_arn``.
+    :param human_task_ui_arn: ``HumanLoopConfig.HumanTaskUiArn`` as an ARN string. Required: exactly
+        one of this and ``human_task_ui``.
     :param task_title: ``HumanLoopConfig.TaskTitle``, 1 to 128 characters. Required.
     :param task_description: ``HumanLoopConfig.TaskDescription``, 1 to 255 characters. Required.
     :param output_bucket: bucket for the review results (``OutputConfig.S3OutputPath`` is
@@ -69,8 +77,10 @@ class FlowDefinitionProps(TypedDict, total=False):
     :param stack_outputs: add a CfnOutput for the ARN. Default: True.
     """
 
-    workteam_arn: Required[str]
-    human_task_ui_arn: Required[str]
+    workteam: sagemaker_refs.IWorkteamRef | None
+    workteam_arn: str | None
+    human_task_ui: sagemaker_refs.IHumanTaskUiRef | None
+    human_task_ui_arn: str | None
     task_title: Required[str]
     task_description: Required[str]
     output_bucket: s3.IBucket | None
@@ -103,6 +113,18 @@ def source_of(props: FlowDefinitionProps) -> HumanLoopRequestSource | None:
     return HumanLoopRequestSource(source)
 
 
+def workteam_arn_of(props: FlowDefinitionProps) -> str | None:
+    """``HumanLoopConfig.WorkteamArn``: the ARN given, or the reference's (a token)."""
+    workteam = props.get("workteam")
+    return workteam.workteam_ref.workteam_arn if workteam is not None else props.get("workteam_arn")
+
+
+def human_task_ui_arn_of(props: FlowDefinitionProps) -> str | None:
+    """``HumanLoopConfig.HumanTaskUiArn``: the ARN given, or the reference's (a token)."""
+    ui = props.get("human_task_ui")
+    return ui.human_task_ui_ref.human_task_ui_arn if ui is not None else props.get("human_task_ui_arn")
+
+
 def source_is_token(props: FlowDefinitionProps) -> bool:
     return is_token(props.get("human_loop_request_source"))
 
@@ -132,10 +154,14 @@ def validate(props: FlowDefinitionProps) -> list[Problem]:
         _wire.FLOW_DEFINITION_NAME_PATTERN.pattern[1:-1],
         "[a-z0-9](-*[a-z0-9]){0,62} (1 to 63 lowercase letters, digits and hyphens)",
     )
-    found.check_pattern("workteam_arn", props["workteam_arn"], WORKTEAM_ARN_PATTERN)
-    found.check_length("workteam_arn", props["workteam_arn"], 1, 256)
-    found.check_pattern("human_task_ui_arn", props["human_task_ui_arn"], HUMAN_TASK_UI_ARN_PATTERN)
-    found.check_length("human_task_ui_arn", props["human_task_ui_arn"], 1, 1024)
+    found.extend(_one_of("workteam", props.get("workteam"), "workteam_arn", props.get("workteam_arn")))
+    found.extend(
+        _one_of("human_task_ui", props.get("human_task_ui"), "human_task_ui_arn", props.get("human_task_ui_arn"))
+    )
+    found.check_pattern("workteam_arn", props.get("workteam_arn"), WORKTEAM_ARN_PATTERN)
+    found.check_length("workteam_arn", props.get("workteam_arn"), 1, 256)
+    found.check_pattern("human_task_ui_arn", props.get("human_task_ui_arn"), HUMAN_TASK_UI_ARN_PATTERN)
+    found.check_length("human_task_ui_arn", props.get("human_task_ui_arn"), 1, 1024)
     found.check_length("task_title", props["task_title"], 1, 128)
     found.check_length("task_description", props["task_description"], 1, 255)
     found.check_range("task_count", props.get("task_count", 1), 1, 3)
@@ -166,6 +192,14 @@ def _source_problems(props: FlowDefinitionProps) -> list[Problem]:
     if raw is not None:
         found.extend(conditions.problems(raw, source_of(props)))
     return found
+
+
+def _one_of(native: str, reference: object, arn_prop: str, arn: str | None) -> list[Problem]:
+    """Exactly one of a native reference (``workteam``) and its ARN string (``workteam_arn``)."""
+    if (reference is None) == (arn is None):
+        given = {native: "<given>" if reference is not None else None, arn_prop: arn}
+        return [Problem(f"{native}/{arn_prop}", given, "exactly one of the two must be given")]
+    return []
 
 
 def _keyword_problems(keywords: Sequence[str] | None) -> list[Problem]:

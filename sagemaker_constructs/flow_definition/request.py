@@ -7,12 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import Duration
+from aws_cdk import aws_sagemaker as sagemaker
 from constructs import IConstruct
 
 from .. import _wire
 from .._validation import seconds_of
 from . import conditions
-from .props import FlowDefinitionProps, source_of
+from .props import FlowDefinitionProps, human_task_ui_arn_of, source_of, workteam_arn_of
 
 # Flow definitions become Active in seconds; the handler waits inline and
 # stops ahead of this.
@@ -40,8 +41,8 @@ def render_properties(scope: IConstruct, props: FlowDefinitionProps, role_arn: s
 
 def render_human_loop_config(props: FlowDefinitionProps) -> dict[str, Any]:
     config: dict[str, Any] = {
-        "WorkteamArn": props["workteam_arn"],
-        "HumanTaskUiArn": props["human_task_ui_arn"],
+        "WorkteamArn": workteam_arn_of(props),
+        "HumanTaskUiArn": human_task_ui_arn_of(props),
         "TaskTitle": props["task_title"],
         "TaskDescription": props["task_description"],
         "TaskCount": props.get("task_count", 1),
@@ -71,9 +72,29 @@ def render_output_config(props: FlowDefinitionProps) -> dict[str, Any]:
     return config
 
 
-def name_identity(properties: dict[str, Any]) -> dict[str, Any]:
-    """What a generated name hashes: every property except tags (the shape of 0.1.0)."""
-    return {"p": properties, "o": {}}
+def name_identity(properties: dict[str, Any], props: FlowDefinitionProps) -> dict[str, Any]:
+    """What a generated name hashes: every property except tags (the shape of 0.1.0), and
+    what replaces a native work team or UI it references (see :func:`replaced_with`)."""
+    identity: dict[str, Any] = {"p": properties, "o": {}}
+    referenced = replaced_with(props)
+    if referenced:
+        identity["r"] = referenced
+    return identity
+
+
+def replaced_with(props: FlowDefinitionProps) -> dict[str, Any]:
+    """The properties whose change replaces a referenced ``CfnHumanTaskUi`` or ``CfnWorkteam``
+    (their create-only properties). A replacement gives the UI or team a new ARN under the same
+    ``Ref``, which the flow definition's template would not show; with these in its name, the
+    flow definition is replaced too, under a new name, instead of failing the update."""
+    found: dict[str, Any] = {}
+    ui = props.get("human_task_ui")
+    if isinstance(ui, sagemaker.CfnHumanTaskUi):
+        found["ui"] = {"name": ui.human_task_ui_name, "template": ui.ui_template}
+    workteam = props.get("workteam")
+    if isinstance(workteam, sagemaker.CfnWorkteam):
+        found["workteam"] = {"name": workteam.workteam_name, "workforce": workteam.workforce_name}
+    return found
 
 
 def with_name(properties: dict[str, Any], name: str, explicit: bool) -> dict[str, Any]:

@@ -9,12 +9,17 @@ from typing import Any
 
 import pytest
 from aws_cdk import App, Stack
+from aws_cdk import aws_s3 as s3
 
 from sagemaker_constructs import (
     CompilationJob,
     CompilationJobProps,
+    CompilationMatrix,
     FlowDefinition,
     FlowDefinitionProps,
+    Framework,
+    ModelSource,
+    TargetDevice,
 )
 from tests.constructs.builders import small_job
 from tests.constructs.flow_definition.inputs import required
@@ -49,3 +54,18 @@ def test_every_prop_is_documented_with_its_default_or_as_required(props: Any) ->
         match = re.search(rf":param {name}: (.*?)(?=\n\s*:param |\Z)", doc, re.DOTALL)
         assert match, f"{name} is not documented"
         assert "Default:" in match.group(1) or "Required" in match.group(1), name
+
+
+def test_help_of_compilation_matrix_documents_every_public_attribute() -> None:
+    stack = Stack(App(), "Docs")
+    bucket = s3.Bucket(stack, "Bucket")
+    matrix = CompilationMatrix(
+        stack,
+        "Matrix",
+        targets=[TargetDevice.ML_C5],
+        model=ModelSource.from_bucket(bucket, "models/m.tar.gz"),
+        framework=Framework.XGBOOST,
+        output_bucket=bucket,
+    )
+    text = pydoc.render_doc(CompilationMatrix, renderer=pydoc.plaintext)
+    assert sorted(name for name in public_attributes(matrix) if not re.search(rf"\b{name}\b", text)) == []

@@ -31,6 +31,7 @@ from sagemaker_constructs import (
 )
 from sagemaker_constructs._handler import HandlerFunction
 from tests.constructs import MODEL_FILE
+from tests.constructs.cfn import flat
 
 ENV = Environment(account="123456789012", region="us-east-1")
 RESOURCE_TYPE = "Custom::SageMakerCompilationJob"
@@ -52,22 +53,6 @@ HEX64 = r"[0-9a-f]{64}"
 
 
 # --- helpers ---------------------------------------------------------------------
-def flat(value: Any) -> str:
-    """A readable string for a CloudFormation value: Fn::Join pieces joined,
-    Ref as ${Id}, GetAtt as ${Id.Attr}."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and len(value) == 1:
-        ((fn, arg),) = value.items()
-        if fn == "Fn::Join":
-            return str(arg[0]).join(flat(part) for part in arg[1])
-        if fn == "Ref":
-            return "${" + arg + "}"
-        if fn == "Fn::GetAtt":
-            return "${" + ".".join(arg) + "}"
-    return json.dumps(value, sort_keys=True)
-
-
 def resources_of(statement: dict[str, Any]) -> list[str]:
     resource = statement["Resource"]
     return [flat(r) for r in (resource if isinstance(resource, list) else [resource])]
