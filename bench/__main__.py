@@ -47,7 +47,7 @@ JOB_ENDS_LATER = [1000.0 + i * 800.0 / 29 for i in range(30)]
 FLOW_ACTIVE_AFTER = [1.0 + i * 39.0 / 19 for i in range(20)]
 MANY_JOBS = (50, 200)
 SYNTH_SIZES = [1, 10, 50, 200]
-SYNTH_RUNS = 3
+SYNTH_RUNS = 5
 IMPORT_RUNS = 5
 
 lines: list[str] = []

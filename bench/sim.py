@@ -131,6 +131,7 @@ class Ours(Side):
     def __init__(self, label: str, server: ResponseServer) -> None:
         self.label = label
         self.server = server
+        self.runs = 0  # each simulated deploy draws its own jitter
 
     @contextmanager
     def _life(self, kind: str, resources: int = 1) -> Iterator[Lifecycle]:
@@ -139,12 +140,14 @@ class Ours(Side):
         from sagemaker_constructs import _wire
 
         os.environ[_wire.ENV_RESOURCE_COUNT] = str(resources)
+        self.runs += 1
         life = Lifecycle(
             load_handler(kind),
             self.server,
             FakeSageMaker(),
             resource_type=JOB if kind == "compilation_job" else FLOW,
             s3=FakeS3(),
+            seed=self.runs,
         )
         try:
             yield life

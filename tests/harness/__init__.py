@@ -367,6 +367,7 @@ class Lifecycle:
     lambda_timeout: float = 900.0
     s3: Any = None
     handover_delay: float = HANDOVER_DELAY_SECONDS
+    seed: int = 0  # of the adapters' random generators (jitter, backoff)
     cloudformation: FakeCloudFormation = field(default_factory=FakeCloudFormation)
     lambda_: FakeLambda = field(default_factory=FakeLambda)
     # (RequestType, is a continuation) of every invocation, in order.
@@ -420,7 +421,7 @@ class Lifecycle:
         if self._pool:
             return self._pool.pop()
         # Seeded: jittered pauses and backoffs are the same on every run.
-        rng = random.Random(len(self._made))
+        rng = random.Random(self.seed * 100_003 + len(self._made))
         adapter = self.handler.adapter.Adapter(self.handler.index.KIND, self.clients, rng=rng)
         self._made.append(adapter)
         return adapter
