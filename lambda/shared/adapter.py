@@ -330,15 +330,7 @@ class Adapter(CfnResource):
         return self._invocation_end - float(clock.now())
 
     def _answer_started(self) -> float:
-        """When CloudFormation sent the request: from the continuation, or from the ResponseURL."""
-        continuation = self._event_in.get(_wire.CONTINUATION_KEY)
-        now = float(clock.now())
-        if isinstance(continuation, dict):
-            started = continuation.get("Started")
-            if isinstance(started, (int, float)) and now - _wire.SERVICE_TIMEOUT_MAX_SECONDS <= started <= now:
-                return float(started)
-            return now - _wire.SERVICE_TIMEOUT_MAX_SECONDS  # unknown or crafted: no more time
-        return engine.requested_at(self._event_in, self._invocation_start)
+        return engine.request_started(self._event_in, self._invocation_start)
 
     def _answer_deadline(self) -> float:
         """CloudFormation's own deadline (ServiceTimeout after the request), never more

@@ -391,11 +391,14 @@ class Run:
         tags = self.tags_of(str(described.get(self.kind.arn_field, "")))
         return tags.get(_wire.OWNER_STACK_TAG, ""), tags.get(_wire.OWNER_LOGICAL_ID_TAG, "")
 
+    def is_owner(self, stack: str, logical: str) -> bool:
+        """The ownership rule: the stack from the environment and this request's logical id."""
+        return bool(self.env.stack_id) and stack == self.env.stack_id and logical == self.logical_id
+
     def owns(self, name: str, described: dict[str, Any]) -> bool:
         """Whether this stack's resource ``logical_id`` created ``name`` (checked once per invocation)."""
         if name not in self._owned:
-            stack, logical = self.owner_of(name, described)
-            self._owned[name] = bool(self.env.stack_id) and stack == self.env.stack_id and logical == self.logical_id
+            self._owned[name] = self.is_owner(*self.owner_of(name, described))
         return self._owned[name]
 
     def not_ours(self, name: str, described: dict[str, Any]) -> str:
@@ -556,10 +559,7 @@ def at_deadline(
         if kind.stop_method is not None and status in kind.statuses.waiting:
             arn = str(described.get(kind.arn_field, ""))
             tags = {t["Key"]: t.get("Value") for t in run.env.sagemaker.list_tags(ResourceArn=arn).get("Tags", [])}
-            if (
-                tags.get(_wire.OWNER_STACK_TAG) == run.env.stack_id
-                and tags.get(_wire.OWNER_LOGICAL_ID_TAG) == run.logical_id
-            ):
+            if run.is_owner(str(tags.get(_wire.OWNER_STACK_TAG, "")), str(tags.get(_wire.OWNER_LOGICAL_ID_TAG, ""))):
                 run.sagemaker(kind.stop_method, **kind.name_kwargs(name))
                 stopped = True
     except Exception as error:  # noqa: BLE001 - the answer matters more; the rollback Delete stops it
@@ -872,20 +872,30 @@ def requested_at(event: dict[str, Any], now: float) -> float:
     return signed
 
 
+def request_started(event: dict[str, Any], now: float) -> float:
+    """When CloudFormation sent the request an invocation serves: a continuation's
+    ``Started`` (``now`` when it has none; one in the future or more than the
+    longest ServiceTimeout ago is crafted, and leaves no time), else :func:`requested_at`."""
+    continuation = event.get(_wire.CONTINUATION_KEY)
+    if not isinstance(continuation, dict):
+        return requested_at(event, now)
+    started = _number(continuation.get("Started"), now)
+    if not now - _wire.SERVICE_TIMEOUT_MAX_SECONDS <= started <= now:
+        return now - _wire.SERVICE_TIMEOUT_MAX_SECONDS
+    return started
+
+
 def handle(kind: Kind, env: Env, event: dict[str, Any], on_identity: Callable[[str], None] | None = None) -> Outcome:
     """Decide one invocation: a CloudFormation request, or the continuation of one."""
     continuation = event.get(_wire.CONTINUATION_KEY)
     request_type = str(event.get("RequestType", ""))
     props = event.get("ResourceProperties")
     now = env.clock.now()
+    started = request_started(event, now)
     if isinstance(continuation, dict):
-        started = _number(continuation.get("Started"), now)
-        if not now - _wire.SERVICE_TIMEOUT_MAX_SECONDS <= started <= now:
-            started = now - _wire.SERVICE_TIMEOUT_MAX_SECONDS  # crafted: ends at once
         # No chain outlives the longest ServiceTimeout, whatever its state says.
         deadline = min(_number(continuation.get("Deadline"), now), started + _wire.SERVICE_TIMEOUT_MAX_SECONDS)
     else:
-        started = requested_at(event, now)
         timeout = properties.lenient_service_timeout(props, kind.default_service_timeout)
         deadline = started + max(timeout - kind.deadline_margin, 60.0)
     run = Run(kind, env, event, deadline)

@@ -104,9 +104,6 @@ class World:
         """Let time pass from the test (between invocations)."""
         self.t += seconds
 
-    def current(self) -> Invocation | None:
-        return self._by_thread.get(threading.get_ident())
-
     # -- scheduling --------------------------------------------------------------------------
     def _park(self, invocation: Invocation, wake: float) -> None:
         with self._lock:
@@ -170,19 +167,3 @@ class World:
             if stop is not None and stop():
                 return
         raise AssertionError(f"the world did not settle in {limit} steps")
-
-    def idle(self) -> bool:
-        with self._lock:
-            return not self._ready
-
-
-def at_most(calls: list[float], window: float) -> float:
-    """The largest number of ``calls`` (times) per second inside any ``window``-second window."""
-    times = sorted(calls)
-    best = 0
-    start = 0
-    for end, t in enumerate(times):
-        while t - times[start] >= window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best / window if window else float(best)
