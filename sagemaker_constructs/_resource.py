@@ -24,7 +24,7 @@ from aws_cdk import (
 )
 from constructs import Construct, IConstruct, IValidation
 
-from . import _naming, _wire
+from . import _naming, _scope, _wire
 from ._typecheck import check_props
 from ._validation import Problem, is_token, raise_if_any
 
@@ -265,13 +265,17 @@ def check_before_construction(
     validate: Callable[[Any], list[Problem]],
     resource_type: str,
     name_prop: str,
+    in_scope: Callable[[IConstruct, Any], list[Problem]] | None = None,
 ) -> NameCheck:
     """A ``TypeError`` for a wrong type, then one ``ValueError`` for every other problem:
-    ``validate(props)``'s and an explicit name that is taken. Runs before the construct
+    ``validate(props)``'s, ``in_scope(scope, props)``'s (what depends on the stack: its
+    region and account) and an explicit name that is taken. Runs before the construct
     is added to the tree, so a failed construction leaves nothing behind."""
+    _scope.check_scope(owner.kind, owner.scope, owner.construct_id)
     check_props(owner, props, declared, hints)
     names = check_explicit_name(owner.scope, resource_type, name_prop, props.get(name_prop))
-    raise_if_any(owner, [*validate(props), *names.problems])
+    in_stack = in_scope(owner.scope, props) if in_scope is not None else []
+    raise_if_any(owner, [*validate(props), *in_stack, *names.problems])
     return names
 
 

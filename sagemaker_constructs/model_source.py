@@ -19,7 +19,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from . import _nag, _wire
+from . import _model_archive, _nag, _s3, _search, _wire
+from ._service_model import string_problems
 from ._typecheck import check_arguments
 from ._validation import Problem, is_token
 
@@ -43,6 +44,8 @@ SEARCH_OPERATORS = (
 MAX_SEARCH_FILTERS = 20
 FILTER_VALUE_MAX = 1024
 READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion"]
+MODEL_S3_URI = "CreateCompilationJob.InputConfig.S3Uri"  # the service model's member, for its rules
+MODEL_PACKAGE_ARN = "CreateCompilationJob.ModelPackageVersionArn"
 
 
 def grant_object_read(role: iam.IRole, bucket: s3.IBucket, key: str) -> None:
@@ -273,14 +276,21 @@ class ModelSource:
                     found.append(Problem("model", uri, "must be an s3:// or https:// URI of an object"))
                 if not uri.endswith(".tar.gz"):
                     found.append(Problem("model", uri, "must end in .tar.gz (a gzip-compressed tar archive)"))
+            if self.kind == "bucket":
+                assert self.bucket is not None
+                found.extend(_s3.object_problems("model", _s3.given_bucket_name(self.bucket), self.key, MODEL_S3_URI))
+            elif not found:
+                found.extend(_s3.uri_problems("model", self.uri))
+                found.extend(string_problems("model", self.uri, MODEL_S3_URI))
         elif self.kind == "asset":
             assert self.path is not None
-            if not self.path.endswith(".tar.gz"):
-                found.append(Problem("model", self.path, "must be a .tar.gz file"))
-            elif not Path(self.path).is_file():
-                found.append(Problem("model", self.path, "must be an existing file"))
+            found.extend(_model_archive.asset_problems("model", self.path))
+        elif self.kind == "model_package":
+            found.extend(string_problems("model", self.arn, MODEL_PACKAGE_ARN))
         elif self.kind in ("training_job", "best_training_job"):
             found.extend(self._search_problems())
+            assert self.bucket is not None
+            found.extend(_s3.bucket_name_problems("training_output_bucket", _s3.given_bucket_name(self.bucket)))
         return found
 
     def _search_problems(self) -> list[Problem]:
@@ -305,10 +315,9 @@ class ModelSource:
         if self.sort_order is not None and self.sort_order not in ("Ascending", "Descending"):
             found.append(Problem("sort_order", self.sort_order, "must be Ascending or Descending"))
         sort_by = self.sort_by
-        if sort_by is not None and not (
-            isinstance(sort_by, str) and (Token.is_unresolved(sort_by) or 1 <= len(sort_by) <= 255)
-        ):
+        if sort_by is not None and not isinstance(sort_by, str):
             found.append(Problem("sort_by", sort_by, "must be a string of 1 to 255 characters"))
+        found.extend(_search.sort_by_problems(sort_by))
         return found
 
     # --- binding -----------------------------------------------------------

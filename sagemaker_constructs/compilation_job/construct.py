@@ -23,7 +23,7 @@ from .._validation import raise_if_any
 from ..model_source import ModelBinding
 from ..targets import TargetDevice, TargetPlatform
 from . import edge, grants, serving
-from .props import TYPE_HINTS, CompilationJobProps, device_of, target_warnings, validate, warnings
+from .props import TYPE_HINTS, CompilationJobProps, device_of, environment_problems, target_warnings, validate, warnings
 from .request import name_identity, render_properties, render_service_timeout, with_name
 
 KIND = "compilation_job"
@@ -100,7 +100,14 @@ class CompilationJob(_CompilationJobBase):
     def __init__(self, scope: Construct, construct_id: str, **props: Unpack[CompilationJobProps]) -> None:
         owner = _resource.Owner("CompilationJob", scope, construct_id)
         names = _resource.check_before_construction(
-            owner, props, CompilationJobProps, TYPE_HINTS, validate, RESOURCE_TYPE, "compilation_job_name"
+            owner,
+            props,
+            CompilationJobProps,
+            TYPE_HINTS,
+            validate,
+            RESOURCE_TYPE,
+            "compilation_job_name",
+            in_scope=environment_problems,
         )
         handler = handler_for(scope, KIND, HANDLER_DESCRIPTION)
         super().__init__(scope, construct_id)

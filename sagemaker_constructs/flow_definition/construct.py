@@ -18,7 +18,7 @@ from .._typecheck import check_arguments
 from .._validation import raise_if_any
 from . import events as a2i_events
 from . import grants
-from .props import TYPE_HINTS, FlowDefinitionProps, validate, warnings
+from .props import TYPE_HINTS, FlowDefinitionProps, environment_problems, validate, warnings
 from .request import SERVICE_TIMEOUT, name_identity, render_properties, with_name
 
 KIND = "flow_definition"
@@ -130,7 +130,14 @@ class FlowDefinition(_FlowDefinitionBase):
     def __init__(self, scope: Construct, construct_id: str, **props: Unpack[FlowDefinitionProps]) -> None:
         owner = _resource.Owner("FlowDefinition", scope, construct_id)
         names = _resource.check_before_construction(
-            owner, props, FlowDefinitionProps, TYPE_HINTS, validate, RESOURCE_TYPE, "flow_definition_name"
+            owner,
+            props,
+            FlowDefinitionProps,
+            TYPE_HINTS,
+            validate,
+            RESOURCE_TYPE,
+            "flow_definition_name",
+            in_scope=environment_problems,
         )
         handler = handler_for(scope, KIND, HANDLER_DESCRIPTION)
         super().__init__(scope, construct_id)

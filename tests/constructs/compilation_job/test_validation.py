@@ -270,7 +270,7 @@ def test_compiler_options_too_long_is_rejected() -> None:
 
 
 def test_framework_version_breaking_the_pattern_is_rejected() -> None:
-    with pytest.raises(ValueError, match=r"framework_version must match \[0-9\]\.\[A-Za-z0-9\.\]\+"):
+    with pytest.raises(ValueError, match=r"framework_version must match \[0-9\]\\\.\[A-Za-z0-9\.\]\+"):
         make_job(framework_version="v2")
 
 
