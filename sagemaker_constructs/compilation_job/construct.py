@@ -16,7 +16,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import custom_resources as cr
 from constructs import Construct, Node
 
-from .. import _resource, _wire
+from .. import _limits, _resource, _wire
 from .._handler import handler_for
 from .._typecheck import check_arguments
 from .._validation import raise_if_any
@@ -137,8 +137,13 @@ class CompilationJob(_CompilationJobBase):
         self._start_after_grants(props)
         if props.get("stack_outputs", True):
             self._add_outputs()
+        _limits.register(self, handler, "CompilationJob", outputs=self._outputs(props), shared_role=props.get("role"))
 
     # --- the steps -----------------------------------------------------------------
+    @staticmethod
+    def _outputs(props: CompilationJobProps) -> int:
+        return 2 if props.get("stack_outputs", True) else 0  # _add_outputs: the ARN and the artifact URI
+
     def _create_role(self) -> iam.Role:
         return iam.Role(
             self,

@@ -12,7 +12,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, Node
 
-from .. import _resource, _wire
+from .. import _limits, _resource, _wire
 from .._handler import handler_for
 from .._typecheck import check_arguments
 from .._validation import raise_if_any
@@ -156,8 +156,10 @@ class FlowDefinition(_FlowDefinitionBase):
         self.tags = _resource.resource_tags(owner, self._handler, RESOURCE_TYPE)
         self.resource = self._create_resource(props, properties)
         self.flow_definition_arn = self.resource.get_att_string(_wire.ATTR_FLOW_DEFINITION_ARN)
-        if props.get("stack_outputs", True):
+        outputs = 1 if props.get("stack_outputs", True) else 0
+        if outputs:
             self._add_output()
+        _limits.register(self, handler, "FlowDefinition", outputs=outputs, shared_role=props.get("role"))
 
     def _create_role(self) -> iam.Role:
         return iam.Role(
