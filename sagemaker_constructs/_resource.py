@@ -24,7 +24,7 @@ from aws_cdk import (
 )
 from constructs import Construct, IConstruct, IValidation
 
-from . import _naming, _scope, _wire
+from . import _naming, _scope, _tags, _wire
 from ._typecheck import check_props
 from ._validation import Problem, is_token, raise_if_any
 
@@ -162,21 +162,31 @@ class UserTagRules:
     18 round trips per added job)."""
 
     def __init__(self) -> None:
-        self._resources: list[tuple[Owner, TagManager]] = []
+        self._resources: list[tuple[Owner, TagManager, str]] = []
 
-    def add(self, owner: Owner, tags: TagManager) -> None:
-        self._resources.append((owner, tags))
+    def add(self, owner: Owner, tags: TagManager, resource_type: str) -> None:
+        self._resources.append((owner, tags, resource_type))
 
     def validate(self) -> list[str]:
         return [
-            f"{owner}: {problem}" for owner, tags in self._resources for problem in user_tag_problems(tags.tag_values())
+            f"{owner}: {problem}{_TAG_FIX.format(resource_type=resource_type)}"
+            for owner, tags, resource_type in self._resources
+            for problem in user_tag_problems(tags.tag_values())
         ]
+
+
+# Tags.of(...).add is applied by an aspect at synth, after construction: a tag added before the
+# construct is made is reported with its other problems; one added after can only be reported here.
+_TAG_FIX = (
+    " (tags from Tags.of(...).add are applied at synth: remove the tag there, or keep it off this construct "
+    "with Tags.of(...).add(key, value, exclude_resource_types=[{resource_type!r}]))"
+)
 
 
 def resource_tags(owner: Owner, handler: HandlerFunction, resource_type: str) -> TagManager:
     """The ``TagManager`` of ``owner`` (rendered as the ``Tags`` property), checked at synth time."""
     tags = TagManager(TagType.KEY_VALUE, resource_type, None, tag_property_name=_wire.TAGS)
-    handler.user_tags.add(owner, tags)
+    handler.user_tags.add(owner, tags, resource_type)
     return tags
 
 
@@ -275,7 +285,8 @@ def check_before_construction(
     check_props(owner, props, declared, hints)
     names = check_explicit_name(owner.scope, resource_type, name_prop, props.get(name_prop))
     in_stack = in_scope(owner.scope, props) if in_scope is not None else []
-    raise_if_any(owner, [*validate(props), *in_stack, *names.problems])
+    tags = _tags.tag_problems(owner.scope, resource_type, user_tag_problems)
+    raise_if_any(owner, [*validate(props), *in_stack, *tags, *names.problems])
     return names
 
 
