@@ -15,12 +15,12 @@ from aws_cdk import App, Stack
 
 def check_scope(kind: str, scope: Any, construct_id: str) -> None:
     """``TypeError`` for a scope that is not a construct, ``ValueError`` for one without a Stack above it."""
+    if isinstance(scope, Stack):
+        return  # the common case, decided without a jsii round trip
     fix = f"pass a Stack, or a construct inside one: {kind}(stack, {construct_id!r}, ...)"
     if scope is None or not hasattr(scope, "node"):
         got = "None" if scope is None else f"{type(scope).__name__} {scope!r}"
         raise TypeError(f"{kind} {construct_id}: scope must be a construct in a Stack (got {got}); {fix}")
-    if isinstance(scope, Stack):
-        return
     try:
         Stack.of(scope)
     except (RuntimeError, jsii.errors.JSIIError):  # jsii: "No stack could be identified for the construct at path ..."
