@@ -138,3 +138,12 @@ def test_the_target_platform_row_names_the_default_the_code_has() -> None:
     assert job.target_platform is None
     default = props_table(README.read_text(encoding="utf-8"))["target_platform"][2]
     assert re.match(r"none\b", default), f"the README gives a default the code does not have: {default}"
+
+
+def test_the_flow_definition_section_opens_with_the_a2i_availability_notice() -> None:
+    """AWS's documentation: A2I is no longer open to new customers; existing ones can use it as normal."""
+    text = section(README.read_text(encoding="utf-8"), "## FlowDefinition")
+    opening = " ".join(re.sub(r"^> ?", "", text[: text.index("```")], flags=re.MULTILINE).split())  # before the example
+    assert "no longer open to new customers" in opening
+    assert "Existing customers can continue to use the service as normal" in opening
+    assert "a2i-api-references.html" in opening  # where AWS says so

@@ -104,6 +104,10 @@ class _FlowDefinitionBase(Construct):
 class FlowDefinition(_FlowDefinitionBase):
     """An Amazon Augmented AI flow definition (human review workflow).
 
+    AWS's documentation says A2I is no longer open to new customers; existing customers can
+    continue to use it as normal (no new features are planned). See the README's FlowDefinition
+    section.
+
     ``FlowDefinition(scope, id, **props)``: the constructor's documentation below lists each prop
     with its type, API field and default (the props are also a TypedDict,
     :class:`~sagemaker_constructs.flow_definition.FlowDefinitionProps`). A wrong type raises
