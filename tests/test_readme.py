@@ -107,7 +107,7 @@ def test_the_snapshot_test_example_passes_mypy_strict(tmp_path: Path) -> None:
     path.write_text(example.code, encoding="utf-8")
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--config-file", str(REPO / "pyproject.toml")]
-        + ["--cache-dir", str(REPO / ".mypy_cache"), "--no-error-summary", str(path)],
+        + ["--cache-dir", str(REPO / ".mypy_cache"), "--no-error-summary", "--show-traceback", str(path)],
         cwd=tmp_path,
         capture_output=True,
         text=True,
