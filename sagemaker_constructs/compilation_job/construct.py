@@ -17,6 +17,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct, Node
 
 from .. import _limits, _resource, _wire
+from .._docs import documented_by
 from .._handler import handler_for
 from .._typecheck import check_arguments
 from .._validation import raise_if_any
@@ -68,13 +69,14 @@ class _CompilationJobBase(Construct):
 
 
 @jsii.implements(ITaggableV2)
+@documented_by(CompilationJobProps, "a SageMaker Neo compilation job")
 class CompilationJob(_CompilationJobBase):
     """A SageMaker Neo compilation job, created and awaited during deploy.
 
-    ``CompilationJob(scope, id, **props)``: the props are
-    :class:`~sagemaker_constructs.compilation_job.CompilationJobProps` (``help(CompilationJobProps)``
-    documents each, with its API field and default). A wrong type raises ``TypeError``;
-    invalid values raise one ``ValueError`` listing every problem.
+    ``CompilationJob(scope, id, **props)``: the constructor's documentation below lists each prop
+    with its type, API field and default (the props are also a TypedDict,
+    :class:`~sagemaker_constructs.compilation_job.CompilationJobProps`). A wrong type raises
+    ``TypeError``; invalid values raise one ``ValueError`` listing every problem.
 
     Backed by ``Custom::SageMakerCompilationJob`` and one handler Lambda per stack.
     The job's name is generated (``<stack prefix><path>-<hash>``) unless
@@ -90,11 +92,11 @@ class CompilationJob(_CompilationJobBase):
         artifacts_prefix: the key prefix of this job's artifacts, ``<output_prefix><job name>/``.
         target_device, target_platform: the target, as given (one of them is None).
         resource: the ``CustomResource``.
+        tags: the ``TagManager`` (``Tags.of(job)``; also ``cdk_tag_manager``).
 
     Hand-offs: :meth:`to_model` and :meth:`container_definition` serve a job for an ``ml_*``
     instance on SageMaker; :meth:`to_greengrass_component` and :meth:`grant_device_read` ship
     a job for an edge device with AWS IoT Greengrass.
-        tags: the ``TagManager`` (``Tags.of(job)``; also ``cdk_tag_manager``).
     """
 
     def __init__(self, scope: Construct, construct_id: str, **props: Unpack[CompilationJobProps]) -> None:

@@ -70,8 +70,9 @@ class CompilationJobProps(TypedDict, total=False):
     :param target_device: ``OutputConfig.TargetDevice``. Exactly one of this and ``target_platform``.
         Default: none.
     :param target_platform: ``OutputConfig.TargetPlatform``. Default: none.
-    :param output_prefix: key prefix; each job writes below ``<output_prefix><job name>/``. No
-        leading ``/``; end it with ``/`` (a warning says so otherwise). Default: "".
+    :param output_prefix: key prefix in ``OutputConfig.S3OutputLocation``; each job writes below
+        ``<output_prefix><job name>/``. No leading ``/``; end it with ``/`` (a warning says so
+        otherwise). Default: "".
     :param role: the role SageMaker assumes (``RoleArn``). Default: a new one with least privilege.
     :param max_runtime: ``StoppingCondition.MaxRuntimeInSeconds``, 1 second to 55 minutes
         (``Duration.seconds(token)`` is checked at deploy time). Default: 15 minutes.
@@ -82,9 +83,10 @@ class CompilationJobProps(TypedDict, total=False):
     :param vpc_subnets: ``VpcConfig.Subnets`` (1 to 16, with ``security_groups``). Default: no VPC.
     :param security_groups: ``VpcConfig.SecurityGroupIds`` (1 to 5). Default: no VPC.
     :param kms_key: ``OutputConfig.KmsKeyId`` for the artifacts. Default: the bucket's encryption.
-    :param removal_policy: DESTROY stops and deletes the job on delete; RETAIN leaves it
-        (SNAPSHOT is rejected). Default: DESTROY.
-    :param stack_outputs: add CfnOutputs for the ARN and the artifact URI. Default: True.
+    :param removal_policy: what deleting the resource does (not an API field): DESTROY stops and
+        deletes the job; RETAIN leaves it (SNAPSHOT is rejected). Default: DESTROY.
+    :param stack_outputs: add CfnOutputs for the ARN and the artifact URI (not an API field).
+        Default: True.
     """
 
     model: Required[ModelSource]

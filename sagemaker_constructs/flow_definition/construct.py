@@ -13,6 +13,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct, Node
 
 from .. import _limits, _resource, _wire
+from .._docs import documented_by
 from .._handler import handler_for
 from .._typecheck import check_arguments
 from .._validation import raise_if_any
@@ -99,13 +100,18 @@ class _FlowDefinitionBase(Construct):
 
 
 @jsii.implements(ITaggableV2)
+@documented_by(FlowDefinitionProps, "an Augmented AI flow definition")
 class FlowDefinition(_FlowDefinitionBase):
     """An Amazon Augmented AI flow definition (human review workflow).
 
-    ``FlowDefinition(scope, id, **props)``: the props are
-    :class:`~sagemaker_constructs.flow_definition.FlowDefinitionProps` (``help(FlowDefinitionProps)``
-    documents each, with its API field and default). A wrong type raises ``TypeError``;
-    invalid values raise one ``ValueError`` listing every problem.
+    AWS's documentation says A2I is no longer open to new customers; existing customers can
+    continue to use it as normal (no new features are planned). See the README's FlowDefinition
+    section.
+
+    ``FlowDefinition(scope, id, **props)``: the constructor's documentation below lists each prop
+    with its type, API field and default (the props are also a TypedDict,
+    :class:`~sagemaker_constructs.flow_definition.FlowDefinitionProps`). A wrong type raises
+    ``TypeError``; invalid values raise one ``ValueError`` listing every problem.
 
     Backed by ``Custom::SageMakerFlowDefinition`` and one handler Lambda per
     stack. The name is generated (``<stack prefix><path>-<hash>``, lowercase)

@@ -51,8 +51,9 @@ class FlowDefinitionProps(TypedDict, total=False):
     :param task_description: ``HumanLoopConfig.TaskDescription``, 1 to 255 characters. Required.
     :param output_bucket: bucket for the review results (``OutputConfig.S3OutputPath`` is
         ``s3://<bucket>/<output_prefix>``). Exactly one of this and ``output_s3_uri``. Default: none.
-    :param output_prefix: key prefix of the results in ``output_bucket``: no leading ``/``; end it
-        with ``/`` (a warning says so otherwise). Default: "".
+    :param output_prefix: key prefix of the results in ``output_bucket`` (in
+        ``OutputConfig.S3OutputPath``): no leading ``/``; end it with ``/`` (a warning says so
+        otherwise). Default: "".
     :param output_s3_uri: ``OutputConfig.S3OutputPath`` as an ``s3://`` URI or an S3 ``https://``
         URL (virtual-hosted or path style), instead of ``output_bucket``. Another https URL needs
         ``role``. Default: none.
@@ -73,13 +74,13 @@ class FlowDefinitionProps(TypedDict, total=False):
     :param kms_key: ``OutputConfig.KmsKeyId`` for the results. Default: the bucket's encryption.
     :param role: the role A2I assumes (``RoleArn``). Default: a new one with least privilege (write on
         the output prefix, read on ``input_buckets``, the KMS key).
-    :param input_buckets: buckets holding what reviewers see; a created role may read their
-        objects. They need ``INPUT_BUCKET_CORS_RULE``. Default: none.
+    :param input_buckets: buckets holding what reviewers see (not an API field); a created role
+        may read their objects. They need ``INPUT_BUCKET_CORS_RULE``. Default: none.
     :param flow_definition_name: ``FlowDefinitionName``, lowercase, unique per account and region.
         Default: generated.
-    :param removal_policy: DESTROY deletes the flow definition on delete; RETAIN leaves it.
-        Default: DESTROY.
-    :param stack_outputs: add a CfnOutput for the ARN. Default: True.
+    :param removal_policy: what deleting the resource does (not an API field): DESTROY deletes the
+        flow definition; RETAIN leaves it. Default: DESTROY.
+    :param stack_outputs: add a CfnOutput for the ARN (not an API field). Default: True.
     """
 
     workteam: sagemaker_refs.IWorkteamRef | None
