@@ -619,24 +619,42 @@ def test_one_handler_lambda_per_stack_however_many_jobs(built: Built) -> None:
 
 
 def test_handler_compilation_job_actions_are_scoped_to_the_prefix_and_explicit_name(built: Built) -> None:
+    """Changed (issue 15, defect 1): only the Create is scoped by name (the prefix and the
+    explicit name, with this stack's ownership tags in the request); the destructive and
+    tagging actions are scoped by the ownership tag on the job, the reads by resource type."""
     stack = built.stacks["Jobs"]
-    statements = statements_with(
-        statements_of_role(built.template("Jobs"), stack, handler_of(stack).role), "sagemaker:CreateCompilationJob"
-    )
-    assert len(statements) == 1
-    (statement,) = statements
-    assert set(actions_of(statement)) >= {
-        "sagemaker:CreateCompilationJob",
-        "sagemaker:DescribeCompilationJob",
+    statements = statements_of_role(built.template("Jobs"), stack, handler_of(stack).role)
+    jobs = "arn:${AWS::Partition}:sagemaker:us-east-1:123456789012:compilation-job/"
+    named = [f"{jobs}jobs--*", f"{jobs}myexplicit-job"]
+    (create,) = statements_with(statements, "sagemaker:CreateCompilationJob")
+    assert actions_of(create) == ["sagemaker:CreateCompilationJob"]
+    assert sorted(resources_of(create)) == named
+    assert create["Condition"] == {
+        "StringEquals": {"aws:RequestTag/sagemaker-constructs:stack-id": {"Ref": "AWS::StackId"}},
+        "Null": {"aws:RequestTag/sagemaker-constructs:logical-id": "false"},
+    }
+    tag_on_create, owned = statements_with(statements, "sagemaker:AddTags")
+    assert sorted(resources_of(tag_on_create)) == named
+    assert tag_on_create["Condition"] == {
+        "StringEquals": {
+            "sagemaker:TaggingAction": "CreateCompilationJob",
+            "aws:RequestTag/sagemaker-constructs:stack-id": {"Ref": "AWS::StackId"},
+        }
+    }
+    assert set(actions_of(owned)) == {
         "sagemaker:StopCompilationJob",
         "sagemaker:DeleteCompilationJob",
         "sagemaker:AddTags",
         "sagemaker:DeleteTags",
     }
-    assert sorted(resources_of(statement)) == [
-        "arn:${AWS::Partition}:sagemaker:us-east-1:123456789012:compilation-job/jobs--*",
-        "arn:${AWS::Partition}:sagemaker:us-east-1:123456789012:compilation-job/myexplicit-job",
-    ]
+    assert resources_of(owned) == [f"{jobs}*"]
+    assert owned["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/sagemaker-constructs:stack-id": {"Ref": "AWS::StackId"}},
+        "ForAllValues:StringNotLike": {"aws:TagKeys": "sagemaker-constructs:*"},
+    }
+    (read,) = statements_with(statements, "sagemaker:DescribeCompilationJob")
+    assert set(actions_of(read)) == {"sagemaker:DescribeCompilationJob", "sagemaker:ListTags"}
+    assert resources_of(read) == [f"{jobs}*"] and "Condition" not in read
 
 
 def test_many_jobs_share_one_scoped_statement(built: Built) -> None:

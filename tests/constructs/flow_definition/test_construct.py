@@ -252,23 +252,30 @@ def test_one_handler_function_serves_every_flow_definition(built: types.SimpleNa
 
 
 def test_handler_role_is_scoped_to_the_prefix_and_the_explicit_name(built: types.SimpleNamespace) -> None:
+    """Changed (issue 15, defect 1): Create by name (the prefix and the explicit name);
+    Delete and the tag actions by this stack's ownership tag; the reads by resource type."""
     handler = built.stack.node.find_child("SmcFlowDefinitionHandler")
     statements = policy_statements(built, handler.role)  # type: ignore[attr-defined]
-    (flows,) = [s for s in statements if "sagemaker:CreateFlowDefinition" in actions_of(s)]
-    assert sorted(actions_of(flows)) == sorted(
-        [
-            "sagemaker:CreateFlowDefinition",
-            "sagemaker:DescribeFlowDefinition",
-            "sagemaker:DeleteFlowDefinition",
-            "sagemaker:AddTags",
-            "sagemaker:DeleteTags",
-            "sagemaker:ListTags",
-        ]
-    )
-    resources = json.dumps(flows["Resource"])
+    (create,) = [s for s in statements if "sagemaker:CreateFlowDefinition" in actions_of(s)]
+    assert actions_of(create) == ["sagemaker:CreateFlowDefinition"]
+    resources = json.dumps(create["Resource"])
     assert ":flow-definition/flowstack--*" in resources
     assert ":flow-definition/my-custom-review" in resources
     assert '"*"' not in resources
+    assert create["Condition"]["StringEquals"] == {
+        "aws:RequestTag/sagemaker-constructs:stack-id": {"Ref": "AWS::StackId"}
+    }
+    tag_on_create, owned = [s for s in statements if "sagemaker:AddTags" in actions_of(s)]
+    assert tag_on_create["Condition"]["StringEquals"]["sagemaker:TaggingAction"] == "CreateFlowDefinition"
+    assert json.dumps(tag_on_create["Resource"]) == resources
+    assert sorted(actions_of(owned)) == ["sagemaker:AddTags", "sagemaker:DeleteFlowDefinition", "sagemaker:DeleteTags"]
+    assert json.dumps(owned["Resource"]).endswith(':flow-definition/*"]]}')
+    assert owned["Condition"]["StringEquals"] == {
+        "aws:ResourceTag/sagemaker-constructs:stack-id": {"Ref": "AWS::StackId"}
+    }
+    (read,) = [s for s in statements if "sagemaker:DescribeFlowDefinition" in actions_of(s)]
+    assert sorted(actions_of(read)) == ["sagemaker:DescribeFlowDefinition", "sagemaker:ListTags"]
+    assert read["Resource"] == owned["Resource"] and "Condition" not in read
     assert not any("events:PutRule" in actions_of(s) for s in statements)  # no polling
 
 
