@@ -25,6 +25,7 @@ from constructs import IConstruct
 
 from example.pipeline import ModelPipelineStack
 from sagemaker_constructs._nag import flatten
+from sagemaker_constructs._naming import stack_prefix
 
 ACK_KEY = Validations.ACKNOWLEDGED_RULES_METADATA_KEY
 FINDING = re.compile(r"^(?:annotation::)?(?P<rule>AwsSolutions-IAM5)\[Resource::(?P<resource>.+)\]$", re.IGNORECASE)
@@ -173,9 +174,9 @@ def test_sagemaker_wildcards_are_the_stack_prefix_patterns_and_the_tag_scoped_ty
     }
     assert sorted(r.rsplit(":", 1)[1] for r in sagemaker) == sorted(
         f"{kind}/{name}"
-        for prefix in ("modelpipeline", "pinnedpipeline")
+        for stack in ("ModelPipeline", "PinnedPipeline")
         for kind in ("compilation-job", "flow-definition")
-        for name in (f"{prefix}--*", "*")
+        for name in (f"{stack_prefix(stack)}*", "*")
     )
 
 

@@ -16,6 +16,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
 from sagemaker_constructs import FlowDefinition, TaskPrice
+from sagemaker_constructs._naming import stack_prefix
 from tests.constructs.flow_definition.inputs import (
     ENV,
     FORM_CONDITIONS,
@@ -197,7 +198,7 @@ def test_generated_names_follow_the_lowercase_pattern_and_stack_prefix(built: ty
     names = {built.full.flow_definition_name, built.moderation.flow_definition_name, built.given.flow_definition_name}
     assert len(names) == 3
     for name in names:
-        assert NAME_RE.match(name) and name.startswith("flowstack--")
+        assert NAME_RE.match(name) and name.startswith(stack_prefix("FlowStack"))
 
 
 def test_tags_from_tags_of_are_rendered(built: types.SimpleNamespace) -> None:
@@ -259,7 +260,7 @@ def test_handler_role_is_scoped_to_the_prefix_and_the_explicit_name(built: types
     (create,) = [s for s in statements if "sagemaker:CreateFlowDefinition" in actions_of(s)]
     assert actions_of(create) == ["sagemaker:CreateFlowDefinition"]
     resources = json.dumps(create["Resource"])
-    assert ":flow-definition/flowstack--*" in resources
+    assert f":flow-definition/{stack_prefix('FlowStack')}*" in resources
     assert ":flow-definition/my-custom-review" in resources
     assert '"*"' not in resources
     assert create["Condition"]["StringEquals"] == {
