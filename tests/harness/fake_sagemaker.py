@@ -196,11 +196,12 @@ class FakeSageMaker(StrictFake):
         return "*"  # Search: no resource type in IAM
 
     def _current_tags(self, arn: str) -> dict[str, str] | None:
+        """The tags IAM sees: those of the resource while the fake still holds it (a deleted job
+        that lingers, a flow definition that is Deleting), none for a name that does not exist."""
         try:
-            job = self._tagged(arn)
+            return self._tagged(arn).tags
         except ClientError:
             return None
-        return None if job.deleted_at is not None else job.tags
 
     def request_context(self, api_name: str, params: dict[str, Any]) -> tuple[str, dict[str, ContextValue]]:
         """The resource ARN and the condition keys SageMaker evaluates for this call."""

@@ -266,3 +266,16 @@ def test_a_name_that_does_not_exist_has_no_resource_tags() -> None:
     arn, context = fake.request_context("DescribeFlowDefinition", {"FlowDefinitionName": FLOW_NAME})
     assert arn == f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:flow-definition/{FLOW_NAME}"
     assert context == {}
+
+
+def test_a_deleted_job_that_lingers_still_shows_its_tags() -> None:
+    fake = FakeSageMaker()
+    fake.delete_linger_seconds = 30.0
+    fake.create_compilation_job(**{**api_request(compilation_job_properties("gone")), "Tags": owner_tags()})
+    fake.delete_compilation_job(CompilationJobName="gone")
+    context = fake.request_context("DeleteCompilationJob", {"CompilationJobName": "gone"})[1]
+    assert context[OWNER] == STACK_ID
+    fake.clock.sleep(31.0)
+    with pytest.raises(ClientError, match="ResourceNotFound"):
+        fake.describe_compilation_job(CompilationJobName="gone")
+    assert fake.request_context("DeleteCompilationJob", {"CompilationJobName": "gone"})[1] == {}

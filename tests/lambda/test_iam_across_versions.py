@@ -184,3 +184,15 @@ def test_a_tag_update_in_place_is_allowed_and_the_ownership_tags_cannot_change(m
         assert not policy.allows("sagemaker:DeleteTags", arn, {**owned, "aws:TagKeys": [key]})
         assert not policy.allows("sagemaker:AddTags", arn, {**owned, "aws:TagKeys": [key]})
     assert life.sagemaker.denied == []
+
+
+def test_a_deleted_job_that_lingers_keeps_its_tags_for_iam(make_lifecycle: Any) -> None:
+    """SageMaker keeps describing a deleted job for a while; a second Delete or Stop in that time
+    is still authorized by the tags the job carries."""
+    life, v1, _ = renamed(make_lifecycle, "compilation_job")
+    life.sagemaker.delete_linger_seconds = 12.0
+    cleanup = life.run_until_answered(life.event("Delete", v1, physical_id="resnet-v1"))
+    assert cleanup.status == "SUCCESS", cleanup.reason
+    assert {"CompilationJobName": "resnet-v1"} in life.sagemaker.called("delete_compilation_job")
+    life.run_all()
+    assert life.sagemaker.denied == []
