@@ -20,6 +20,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
 from sagemaker_constructs import FlowDefinition
+from sagemaker_constructs._naming import stack_prefix
 from sagemaker_constructs._wire import OWNER_TAG_KEYS
 from tests.constructs.builders import small_job
 from tests.constructs.flow_definition.inputs import required
@@ -196,3 +197,19 @@ def test_a_deleted_job_that_lingers_keeps_its_tags_for_iam(make_lifecycle: Any) 
     assert {"CompilationJobName": "resnet-v1"} in life.sagemaker.called("delete_compilation_job")
     life.run_all()
     assert life.sagemaker.denied == []
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_a_generated_name_is_created_tagged_and_deleted_under_the_policy(make_lifecycle: Any, kind: str) -> None:
+    """The stack prefix scopes Create; a name outside it (another stack's prefix) is denied."""
+    app_policy, properties, _ = KINDS[kind]
+    mine = f"{stack_prefix('TestStack')}resource-0123456789"
+    props = properties(mine, Tags=[{"Key": "team", "Value": "vision"}])
+    life = enforced(make_lifecycle, kind, app_policy())
+    assert life.run_until_answered(life.event("Create", props)).status == "SUCCESS"
+    assert life.run_until_answered(life.event("Delete", props, physical_id=mine)).status == "SUCCESS"
+    assert held(life, kind) == set() and life.sagemaker.denied == []
+    theirs = f"{stack_prefix('teststack')}resource-0123456789"  # a stack whose name reads alike
+    answer = life.run_until_answered(life.event("Create", properties(theirs)))
+    assert answer.status == "FAILED" and "not authorized" in answer.reason
+    assert held(life, kind) == set()
