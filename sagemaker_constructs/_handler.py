@@ -12,6 +12,7 @@ import importlib.util
 import math
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -118,7 +119,7 @@ class HandlerFunction(Construct):
         self.stack = Stack.of(self)
         self.stack_path: str = self.stack.node.path
         self.naming_stack_name = _resource.naming_stack_name(self.stack)
-        # Every generated name in this stack starts with this; the IAM is scoped to it.
+        # Every generated name in this stack starts with this; the handler's Create is scoped to it.
         self.name_prefix = _naming.stack_prefix(self.naming_stack_name)
         self.resource_count = 0
         self.role = iam.Role(
@@ -203,18 +204,54 @@ class HandlerFunction(Construct):
             known.update(new)
         return False
 
-    def allow_on_names(self, resource_type: str, actions: list[str], explicit_name: str | None, reason: str) -> None:
-        """``actions`` on ``<resource_type>/<stack prefix>*`` (every generated name), plus the
-        exact ARN of an explicit name; the wildcard's cdk-nag finding is acknowledged once."""
-        if resource_type not in self._statements:
+    def allow_resource_type(self, actions: HandlerActions, explicit_name: str | None) -> None:
+        """The handler's SageMaker statements for one resource type (``HandlerActions``).
+
+        * Create (and the ``sagemaker:AddTags`` a tagged Create is also authorized as, with
+          ``sagemaker:TaggingAction``) on ``<type>/<stack prefix>*`` and the exact ARN of each
+          explicit name, only when the request carries this stack's ownership tags.
+        * The destructive and tagging actions on ``<type>/*``, only on a resource that carries
+          this stack's ``sagemaker-constructs:stack-id`` tag, and never on an ownership tag
+          key: by ownership, not by name, so a rename, a removal or a rollback can clean up
+          a name that the current app no longer holds.
+        * The read-only actions on ``<type>/*``, unconditioned: see ``HandlerActions.read``.
+        """
+        rt = actions.resource_type
+        if f"{rt}:create" not in self._statements:
             # SageMaker lowercases names in many ARNs: keep the patterns lowercase.
-            generated = self._sagemaker_arn(resource_type, f"{self.name_prefix}*")
-            self.statement(resource_type, actions, [generated])
-            _nag.acknowledge_wildcard_resource(self, generated, reason)
+            generated = self._sagemaker_arn(rt, f"{self.name_prefix}*")
+            every = self._sagemaker_arn(rt, "*")
+            stack_tag = {f"aws:RequestTag/{_wire.OWNER_STACK_TAG}": self.stack.stack_id}
+            self.statement(
+                f"{rt}:create",
+                [actions.create],
+                [generated],
+                {"StringEquals": stack_tag, "Null": {f"aws:RequestTag/{_wire.OWNER_LOGICAL_ID_TAG}": "false"}},
+            )
+            tagging_action = actions.create.split(":", 1)[1]
+            self.statement(
+                f"{rt}:tag-on-create",
+                ["sagemaker:AddTags"],
+                [generated],
+                {"StringEquals": {"sagemaker:TaggingAction": tagging_action, **stack_tag}},
+            )
+            self.statement(
+                f"{rt}:owned",
+                list(actions.owned),
+                [every],
+                {
+                    "StringEquals": {f"aws:ResourceTag/{_wire.OWNER_STACK_TAG}": self.stack.stack_id},
+                    "ForAllValues:StringNotLike": {"aws:TagKeys": f"{_wire.TAG_PREFIX}*"},
+                },
+            )
+            self.statement(f"{rt}:read", list(actions.read), [every])
+            _nag.acknowledge_wildcard_resource(self, generated, actions.create_reason)
+            _nag.acknowledge_wildcard_resource(self, every, actions.every_reason)
         if explicit_name is not None:
             # A token (e.g. a CfnParameter) cannot be lowercased at synth time: it is used as given.
-            name = explicit_name if is_token(explicit_name) else explicit_name.lower()
-            self.statement(resource_type, actions, [self._sagemaker_arn(resource_type, name)])
+            name = self._sagemaker_arn(rt, explicit_name if is_token(explicit_name) else explicit_name.lower())
+            self.statement(f"{rt}:create", [actions.create], [name])
+            self.statement(f"{rt}:tag-on-create", ["sagemaker:AddTags"], [name])
 
     def _sagemaker_arn(self, resource_type: str, name: str) -> str:
         return self.stack.format_arn(service="sagemaker", resource=resource_type, resource_name=name)
@@ -277,6 +314,26 @@ class HandlerFunction(Construct):
         self.role.add_to_principal_policy(
             iam.PolicyStatement(actions=list(_wire.STACK_CHECK_ACTIONS), resources=[self.stack.stack_id])
         )
+
+
+@dataclass(frozen=True)
+class HandlerActions:
+    """The SageMaker actions a handler takes on one resource type, grouped by how IAM
+    can scope them (the Service Authorization Reference for SageMaker: the resource
+    types ``compilation-job`` and ``flow-definition`` have the condition key
+    ``aws:ResourceTag/${TagKey}``; their Create actions have ``aws:RequestTag/${TagKey}``
+    and ``aws:TagKeys`` and depend on ``sagemaker:AddTags``, which has
+    ``sagemaker:TaggingAction``)."""
+
+    resource_type: str  # "compilation-job"
+    create: str  # "sagemaker:CreateCompilationJob"
+    # Read only, on every resource of the type: a name that does not exist, or that another
+    # stack holds, has no ownership tag to match, and the handler must tell "not there" and
+    # "not ours" from "ours" (a tag condition would answer AccessDenied for both).
+    read: tuple[str, ...]
+    owned: tuple[str, ...]  # destructive and tagging: only on what carries this stack's tag
+    create_reason: str  # why <type>/<stack prefix>* (cdk-nag)
+    every_reason: str  # why <type>/* (cdk-nag)
 
 
 @jsii.implements(IStableStringProducer)

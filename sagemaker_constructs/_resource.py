@@ -37,18 +37,19 @@ _NAMES_ATTRIBUTE = "_sagemaker_constructs_explicit_names"  # on the app's root o
 
 # --- generated names ------------------------------------------------------------
 def naming_stack_name(stack: Stack) -> str:
-    """The stack name that generated names are derived from.
+    """The stack's identity that generated names are derived from (``_naming.stack_prefix``).
 
     A nested stack's own name is only known at deploy time (a token), so its
-    names derive from ``<parent stack name>-<nested stack id>`` instead, which
-    is stable and distinct per nested stack."""
+    names derive from ``<parent stack name>/<nested stack id>`` instead, which
+    is stable, distinct per nested stack, and never a top-level stack's name
+    (those have no ``/``)."""
     parts: list[str] = []
     current: Stack | None = stack
     while current is not None and current.nested_stack_parent is not None:
         parts.insert(0, current.node.id)
         current = current.nested_stack_parent
     assert current is not None
-    return "-".join([current.stack_name, *parts])
+    return _naming.NESTED_STACK_SEPARATOR.join([current.stack_name, *parts])
 
 
 def generated_name(handler: HandlerFunction, scope: IConstruct, construct_id: str, identity: Any) -> str:

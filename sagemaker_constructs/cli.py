@@ -123,7 +123,7 @@ def _any_case(choices: Sequence[str]) -> Callable[[str], str]:
 
 def _add_filter_arguments(jobs: argparse.ArgumentParser) -> None:
     who = jobs.add_mutually_exclusive_group()
-    who.add_argument("--stack", metavar="NAME", help="only jobs created by this stack")
+    who.add_argument("--stack", metavar="NAME", help="only jobs created by this stack (a nested stack: PARENT/ID)")
     who.add_argument("--name-contains", metavar="TEXT", help="only jobs whose name contains TEXT")
     jobs.add_argument("--status", choices=STATUSES, type=str.upper, help="only jobs in this status")
     jobs.add_argument(

@@ -266,7 +266,7 @@ def test_stack_sends_prefix_and_keeps_only_prefix_matches(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     prefix = stack_prefix("Prod")
-    assert prefix == "prod--"
+    assert prefix.startswith("prod-") and prefix.endswith("--")  # changed (issue 15, defect 8): was "prod--"
     jobs = [
         job(f"{prefix}model-aaaa"),
         job(f"other{prefix}model-bbbb"),  # contains the prefix but not at the start
@@ -286,10 +286,11 @@ def test_stack_sends_prefix_and_keeps_only_prefix_matches(
 def test_stack_with_max_counts_kept_rows_only(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    jobs = [job("x-prod--a"), job("prod--b"), job("y-prod--c"), job("prod--d")]
+    prefix = stack_prefix("prod")
+    jobs = [job(f"x-{prefix}a"), job(f"{prefix}b"), job(f"y-{prefix}c"), job(f"{prefix}d")]
     client = FakeSageMaker(jobs, page_limit=100)
     assert run(["jobs", "--stack", "prod", "--max", "2"], client) == 0
-    assert table_names(capsys.readouterr().out) == ["prod--b", "prod--d"]
+    assert table_names(capsys.readouterr().out) == [f"{prefix}b", f"{prefix}d"]
 
 
 def test_long_stack_name_uses_hashed_prefix() -> None:
