@@ -311,6 +311,7 @@ def in_root(root: Path, site: Path, command: list[str], capture: bool = False) -
 def main(argv: list[str]) -> int:
     if os.geteuid() != 0:
         return fail("needs root (debootstrap, mount, chroot), as CI runs; run make test-py314 as root")
+    started = time.monotonic()
     try:
         mirror = apt_mirror()
         arch = platform.machine()
@@ -332,7 +333,10 @@ def main(argv: list[str]) -> int:
         with locked(exclusive=False):
             args = [PYTHON, "-m", "pytest", "-q", "-p", "scripts.py314_plugin", "-m", "not needs_cdk", *TESTS, *argv]
             log(f"{' '.join(args)} (in {root.name})")
-            return in_root(root, site, args).returncode
+            code = in_root(root, site, args).returncode
+        outcome = "passed" if code == 0 else f"FAILED (pytest exit {code})"
+        log(f"{outcome}; this step took {time.monotonic() - started:.0f} s")
+        return code
     except (RuntimeError, OSError, subprocess.CalledProcessError) as error:
         return fail(str(error))
 
