@@ -1,19 +1,16 @@
 """The handler Lambda shared by every resource of one kind in a stack.
 
-The asset is bundled locally, without Docker or network: the handler's own
-folder, the shared modules, the wire contract and the installed crhelper
-package are copied into the asset directory.
+The asset is bundled locally, without Docker or network, by
+:func:`._bundle.bundle_handler` (the handler's own folder, the shared modules,
+the wire contract and the installed crhelper package).
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import math
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import jsii
@@ -35,49 +32,13 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from . import _nag, _naming, _resource, _wire
+from ._bundle import bundle_handler, handler_root
 from ._validation import is_token
 
-PACKAGE_DIR = Path(__file__).resolve().parent
 HANDLER_TIMEOUT = Duration.minutes(15)
 # cdk-nag's latest-runtime rule accepts python3.14 with aws-cdk-lib 2.275
 # (Runtime.determine_latest_python_runtime still answers 3.13).
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14
-
-
-def handler_root() -> Path:
-    """Where the handler code is: inside the package when installed from the
-    wheel (``sagemaker_constructs/_lambda``), ``lambda/`` in the repository."""
-    for candidate in (PACKAGE_DIR / "_lambda", PACKAGE_DIR.parent / "lambda"):
-        if (candidate / "shared" / "engine.py").is_file():
-            return candidate
-    raise FileNotFoundError(f"handler code not found in {PACKAGE_DIR / '_lambda'} or {PACKAGE_DIR.parent / 'lambda'}")
-
-
-def _copy_py_files(source: Path, target: Path) -> None:
-    for path in sorted(source.glob("*.py")):
-        shutil.copyfile(path, target / path.name)
-
-
-def bundle_handler(kind: str, output_dir: str | Path) -> Path:
-    """Lay out one handler's asset in ``output_dir``; returns that directory."""
-    root = handler_root()
-    target = Path(output_dir)
-    target.mkdir(parents=True, exist_ok=True)
-    _copy_py_files(root / "shared", target)
-    _copy_py_files(root / kind, target)
-    shutil.copyfile(Path(_wire.__file__), target / "_wire.py")
-    # Located without importing it: importing crhelper imports boto3 (~0.3 s of synth).
-    spec = importlib.util.find_spec("crhelper")
-    if spec is None or spec.origin is None:
-        raise FileNotFoundError("crhelper is not installed; the handler asset needs it")
-    crhelper_dir = Path(spec.origin).resolve().parent
-    shutil.copytree(
-        crhelper_dir,
-        target / "crhelper",
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-        dirs_exist_ok=True,
-    )
-    return target
 
 
 @jsii.implements(ILocalBundling)

@@ -160,7 +160,7 @@ def load_handler(kind: str) -> types.SimpleNamespace:
         return _LOADED[kind]
     os.environ.setdefault("AWS_REGION", REGION)
     os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
-    from sagemaker_constructs._handler import bundle_handler  # no aws_cdk app needed
+    from sagemaker_constructs._bundle import bundle_handler  # no aws_cdk: runs on the 3.14 root too
 
     target = Path(tempfile.mkdtemp(prefix=f"handler-{kind}-"))
     bundle_handler(kind, target)
