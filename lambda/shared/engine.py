@@ -198,10 +198,11 @@ class Kind:
         return desired.request
 
     def changed_besides_tags(self, desired: Desired, previous: Desired) -> bool:
-        """Whether anything but tags and the name changed (a new name is a replacement, not a change)."""
-        unnamed = {k: v for k, v in desired.request.items() if k != self.name_property}
-        previous_unnamed = {k: v for k, v in previous.request.items() if k != self.name_property}
-        return unnamed != previous_unnamed or desired.options != previous.options
+        """Whether anything but tags and the name changed (a new name is a replacement, not a change),
+        by the same normalizing comparison as :meth:`differences` (subnet order, JSON spacing ...)."""
+        return bool(self.differences(desired.request, previous.request, previous.request)) or _options(
+            desired
+        ) != _options(previous)
 
     def is_rollback(self, run: Run, desired: Desired, previous: Desired, existing: dict[str, Any]) -> bool:
         """An update rollback: the resource there was made from ``desired`` (the
@@ -242,6 +243,11 @@ class Kind:
 
     def name_kwargs(self, name: str) -> dict[str, str]:
         return {self.name_property: name}
+
+
+def _options(desired: Desired) -> dict[str, Any]:
+    """The options, JSON strings read as their values (``ModelSource`` is one)."""
+    return {key: properties.json_or_text(value) for key, value in desired.options.items()}
 
 
 # --- the environment of one invocation -----------------------------------------------
