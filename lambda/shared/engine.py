@@ -769,16 +769,31 @@ def create(run: Run, desired: Desired) -> Outcome:
 
 # --- updating ------------------------------------------------------------------------------
 def sync_tags(run: Run, arn: str, wanted_tags: list[dict[str, str]], previous_keys: list[str]) -> None:
-    """AddTags for new or changed tags; DeleteTags for the user's tags the stack
-    removed. The ownership tags are never removed."""
+    """DeleteTags for the user's tags the stack removed, then AddTags for new or
+    changed ones: removing first keeps a rename within SageMaker's 50 tags. The
+    ownership tags are never removed. A rejected call fails naming the tags."""
     want = {t["Key"]: t["Value"] for t in wanted_tags}
     current = run.tags_of(arn)
     to_add = [{"Key": k, "Value": v} for k, v in want.items() if current.get(k) != v]
     to_remove = [k for k in previous_keys if k not in want and k in current and not k.startswith(_wire.TAG_PREFIX)]
-    if to_add:
-        run.call(lambda: run.env.sagemaker.add_tags(ResourceArn=arn, Tags=to_add), f"AddTags {arn}")
     if to_remove:
-        run.call(lambda: run.env.sagemaker.delete_tags(ResourceArn=arn, TagKeys=to_remove), f"DeleteTags {arn}")
+        _tag_call(
+            run, "DeleteTags", to_remove, lambda: run.env.sagemaker.delete_tags(ResourceArn=arn, TagKeys=to_remove)
+        )
+    if to_add:
+        keys = [t["Key"] for t in to_add]
+        _tag_call(run, "AddTags", keys, lambda: run.env.sagemaker.add_tags(ResourceArn=arn, Tags=to_add))
+
+
+def _tag_call(run: Run, operation: str, keys: list[str], call: Callable[[], Any]) -> None:
+    try:
+        run.call(call, f"{operation} {', '.join(keys)}")
+    except (Failure, OutOfTime):
+        raise
+    except Exception as error:
+        raise Failure(
+            f"SageMaker rejected {operation} for the tags {', '.join(keys)}: {aws_calls.describe_error(error)}"
+        ) from error
 
 
 def update(run: Run, desired: Desired, old_properties: Any) -> Outcome:
