@@ -168,6 +168,9 @@ class Kind:
     min_describe_interval: float = 5.0
     deadline_margin: float = 180.0  # answer this long before ServiceTimeout
     default_service_timeout: int = 3600
+    # A resource still deleting this long after it was first seen deleting counts as
+    # removed (its delete was accepted and cannot be undone); None: wait until it is gone.
+    deleting_is_gone_after: float | None = None
     failure_lead = "The resource ended badly; details in the handler's CloudWatch log."
 
     # -- reading properties ------------------------------------------------------
@@ -613,6 +616,7 @@ def remove(run: Run, name: str, final: dict[str, str] | None = None, sent: dict[
         str((final or {}).get("Status", SUCCESS)), run.physical_id or name, str((final or {}).get("Reason", ""))
     )
     status = "unknown"
+    deleting_since = 0.0
 
     def handing_over() -> HandOver:
         return HandOver(state(PHASE_REMOVE, run, name, Final=final or {}, Sent=sent))
@@ -626,6 +630,11 @@ def remove(run: Run, name: str, final: dict[str, str] | None = None, sent: dict[
                 logger.info("%s was not created by this resource: left alone", name)
                 return answer
             status = run.status_of(described)
+            if status in statuses.deleting and kind.deleting_is_gone_after is not None:
+                deleting_since = deleting_since or run.now()
+                if run.now() - deleting_since >= kind.deleting_is_gone_after:
+                    logger.info("%s is still %s; SageMaker accepted its delete: answering", name, status)
+                    return answer
             if status in statuses.waiting and kind.stop_method is not None:
                 if not sent["Stop"]:
                     sent["Stop"] = _tolerant(run, kind.stop_method, name)
