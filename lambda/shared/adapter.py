@@ -67,6 +67,7 @@ import aws_calls
 import clients
 import engine
 import properties
+from continuation import PHASE_ANSWER, Continuation
 from crhelper.resource_helper import FAILED, SUCCESS, CfnResource
 
 logger = logging.getLogger(__name__)
@@ -272,7 +273,7 @@ class Adapter(CfnResource):
             until=until,
             rng=self.rng,
         )
-        logger.info("handed over %s (%s)", state.get("Name"), state.get("Phase"))
+        logger.info("handed over %s", state)
 
     # -- override 2: the answer -----------------------------------------------------------------
     def _send(self, status: str | None = None, reason: str = "", send_response: Any = None) -> None:
@@ -289,9 +290,8 @@ class Adapter(CfnResource):
             logger.error("the answer was not delivered before CloudFormation's deadline")
             return
         try:
-            self.hand_over(
-                {"Phase": engine.PHASE_ANSWER, "Answer": body, "Deadline": deadline, "Started": self._answer_started()}
-            )
+            undelivered = Continuation(PHASE_ANSWER, answer=body, deadline=deadline, started=self._answer_started())
+            self.hand_over(undelivered.dump())
         except Exception:
             logger.exception("could not hand over the undelivered answer")
 
@@ -337,14 +337,12 @@ class Adapter(CfnResource):
         than the longest ServiceTimeout after it, whatever a continuation says."""
         started = self._answer_started()
         latest = started + _wire.SERVICE_TIMEOUT_MAX_SECONDS
-        continuation = self._event_in.get(_wire.CONTINUATION_KEY)
-        if isinstance(continuation, dict):
-            deadline = continuation.get("Deadline")
-            if not isinstance(deadline, (int, float)):
+        continuation = Continuation.parse(self._event_in.get(_wire.CONTINUATION_KEY))
+        if continuation is not None:
+            if continuation.deadline is None:
                 return started
-            if continuation.get("Phase") != engine.PHASE_ANSWER:
-                deadline += self.kind.deadline_margin  # the engine's deadline keeps this margin
-            return min(float(deadline), latest)
+            margin = 0.0 if continuation.phase == PHASE_ANSWER else self.kind.deadline_margin
+            return min(continuation.deadline + margin, latest)  # the engine's deadline keeps the margin
         timeout = properties.lenient_service_timeout(
             self._event_in.get("ResourceProperties"), self.kind.default_service_timeout
         )

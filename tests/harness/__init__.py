@@ -57,6 +57,14 @@ HANDLER_MODULES = (
     "properties",
     "_wire",
     "model_sources",
+    "outcomes",
+    "continuation",
+    "kinds",
+    "invocation",
+    "stack",
+    "steps",
+    "runner",
+    "decide",
     "crhelper",
 )
 REGION = "us-east-1"
