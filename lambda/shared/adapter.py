@@ -315,16 +315,7 @@ class Adapter(CfnResource):
         elif not body["Reason"]:
             body["Reason"] = "failed without a reason; see the handler's log"
         body["Reason"] = engine.fit_reason(body["Reason"])
-        size = len(json.dumps(body).encode("utf-8"))
-        if size > MAX_RESPONSE_BYTES:
-            body.update(
-                Status=FAILED,
-                Data={},
-                Reason=engine.fit_reason(
-                    f"the response would be {size} bytes; CloudFormation accepts {MAX_RESPONSE_BYTES}"
-                ),
-            )
-        return body
+        return _within_limit(body)
 
     def _time_left(self) -> float:
         return self._invocation_end - float(clock.now())
@@ -347,6 +338,20 @@ class Adapter(CfnResource):
             self._event_in.get("ResourceProperties"), self.kind.default_service_timeout
         )
         return min(started + timeout, latest)
+
+
+def _within_limit(body: dict[str, Any]) -> dict[str, Any]:
+    """A body CloudFormation accepts: one over 4096 bytes becomes FAILED, saying so."""
+    size = len(json.dumps(body).encode("utf-8"))
+    if size > MAX_RESPONSE_BYTES:
+        body.update(
+            Status=FAILED,
+            Data={},
+            Reason=engine.fit_reason(
+                f"the response would be {size} bytes; CloudFormation accepts {MAX_RESPONSE_BYTES}"
+            ),
+        )
+    return body
 
 
 REQUIRED_EVENT_FIELDS = ("RequestType", "ResponseURL", "StackId", "RequestId", "LogicalResourceId")
