@@ -164,7 +164,7 @@ def sync_tags(run: Run, arn: str, wanted_tags: list[dict[str, str]], previous_ke
     want = {t["Key"]: t["Value"] for t in wanted_tags}
     current = run.tags_of(arn)
     to_add = [{"Key": k, "Value": v} for k, v in want.items() if current.get(k) != v]
-    to_remove = [k for k in previous_keys if k not in want and k in current and not k.startswith(_wire.TAG_PREFIX)]
+    to_remove = [k for k in previous_keys if _removable(k, want, current)]
     if to_remove:
         _tag_call(
             run, "DeleteTags", to_remove, lambda: run.env.sagemaker.delete_tags(ResourceArn=arn, TagKeys=to_remove)
@@ -172,6 +172,11 @@ def sync_tags(run: Run, arn: str, wanted_tags: list[dict[str, str]], previous_ke
     if to_add:
         keys = [t["Key"] for t in to_add]
         _tag_call(run, "AddTags", keys, lambda: run.env.sagemaker.add_tags(ResourceArn=arn, Tags=to_add))
+
+
+def _removable(key: str, want: dict[str, str], current: dict[str, str]) -> bool:
+    """A user tag the stack removed that the resource still has (never an ownership tag)."""
+    return key not in want and key in current and not key.startswith(_wire.TAG_PREFIX)
 
 
 def _tag_call(run: Run, operation: str, keys: list[str], call: Any) -> None:
@@ -214,7 +219,21 @@ def update(run: Run, desired: Desired, old_properties: Any) -> Outcome:
     if run.status_of(existing) in kind.statuses.failed:
         raise Failure(kind.failure_reason(name, existing))
     extra = kind.recall(run, desired, existing)
-    return runner.drive(run, Waiting(name, extra, created=False, first=existing))
+    outcome = runner.drive(run, Waiting(name, extra, created=False, first=existing))
+    return _remove_left_over(run, old_properties, outcome)
+
+
+def _remove_left_over(run: Run, old_properties: Any, outcome: Outcome) -> Outcome:
+    """An Update that keeps its name but whose old properties name another resource
+    is the rollback of a replacement CloudFormation never heard of (cancelled, or
+    timed out): remove what that version made, then answer. The stack holds the
+    name kept; the other one is this resource's only by its tags."""
+    kind = run.kind
+    left_over = properties.lenient_name(old_properties, kind.name_property, kind.name_pattern)
+    if not isinstance(outcome, Answer) or left_over is None or left_over == run.physical_id:
+        return outcome
+    logger.info("the version being left named %s: removing what it made", left_over)
+    return runner.drive(run, Removal(left_over, outcome))
 
 
 def _previous(run: Run, old_properties: Any) -> Desired | None:
@@ -290,6 +309,8 @@ def _resume_removal(run: Run, continuation: Continuation) -> Outcome:
     if stack.live_in_stack(run, name):  # no Delete or cancelled request is under way for it: crafted
         return Answer(SUCCESS, run.physical_id, f"{name} is the stack's live {run.kind.noun}; it was left alone")
     final = final_answer(run, name, continuation.final)
+    if run.now() >= run.deadline:  # late: nobody waits for the answer, but the removal still matters
+        run.extend_for_cleanup()
     step = Removal(name, final, continuation.sent, continuation.target, continuation.deleting_since)
     return runner.drive(run, step)
 

@@ -145,19 +145,28 @@ def request_started(event: dict[str, Any], now: float) -> float:
     continuation = Continuation.parse(event.get(_wire.CONTINUATION_KEY))
     if continuation is None:
         return requested_at(event, now)
+    longest = _chain_max(continuation)
     started = now if continuation.started is None else continuation.started
-    if not now - _wire.SERVICE_TIMEOUT_MAX_SECONDS <= started <= now:
-        return now - _wire.SERVICE_TIMEOUT_MAX_SECONDS
+    if not now - longest <= started <= now:
+        return now - longest
     return started
+
+
+def _chain_max(continuation: Continuation) -> float:
+    """How long after its request a chain may go on: a removal (cleanup) longer than an answer."""
+    if continuation.phase == PHASE_REMOVE:
+        return _wire.REMOVAL_CHAIN_MAX_SECONDS
+    return _wire.SERVICE_TIMEOUT_MAX_SECONDS
 
 
 def request_deadline(kind: Kind, event: dict[str, Any], started: float, now: float) -> float:
     """When this request must be answered: a continuation's own deadline, never more than
-    the longest ServiceTimeout after the request; else ServiceTimeout less the kind's margin."""
+    the longest ServiceTimeout after the request (a removal: :data:`_wire.REMOVAL_CHAIN_MAX_SECONDS`);
+    else ServiceTimeout less the kind's margin."""
     continuation = Continuation.parse(event.get(_wire.CONTINUATION_KEY))
     if continuation is not None:
         deadline = now if continuation.deadline is None else continuation.deadline
-        return min(deadline, started + _wire.SERVICE_TIMEOUT_MAX_SECONDS)
+        return min(deadline, started + _chain_max(continuation))
     timeout = properties.lenient_service_timeout(event.get("ResourceProperties"), kind.default_service_timeout)
     return started + max(timeout - kind.deadline_margin, 60.0)
 

@@ -95,6 +95,13 @@ class Run:
         self.deadline = deadline
         self.work_until = min(deadline, self.invocation_until)
 
+    def extend_for_cleanup(self) -> None:
+        """Nobody waits for this request's answer any more (cancelled, or past its
+        deadline): what it made still gets ``CLEANUP_SECONDS`` to be stopped and deleted,
+        within the longest removal chain."""
+        latest = self.started + _wire.REMOVAL_CHAIN_MAX_SECONDS
+        self.set_deadline(max(self.deadline, min(self.now() + _wire.CLEANUP_SECONDS, latest)))
+
     def call(self, call: Callable[[], Any], what: str, codes: frozenset[str] = aws_calls.READ_RETRY_CODES) -> Any:
         """One AWS call, retried within this invocation's bound; never starts after it.
         At the deadline (``last_calls``) one attempt, past the bound."""

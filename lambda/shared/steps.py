@@ -160,6 +160,7 @@ def cancelled(run: Run, name: str, created: bool) -> Answer | Step:
     if not created and run.request_type != "Create":
         return Answer(FAILED, name, f"The request for {name} was cancelled by CloudFormation; {name} was left alone.")
     final = Answer(FAILED, name, f"The request for {name} was cancelled by CloudFormation; the handler removed {name}.")
+    run.extend_for_cleanup()
     return Removal(name, final)
 
 
@@ -191,14 +192,22 @@ class Removal:
         described = run.describe(self.name)
         if described is None:
             return self.final
-        if not run.owns(self.name, described):
-            logger.info("%s was not created by this resource: left alone", self.name)
+        if not run.owns(self.name, described) or not self.still_the_target(run, described):
+            logger.info("%s is not the %s this removal set out to remove: left alone", self.name, run.kind.noun)
             return self.final
         self.status = run.status_of(described)
         if self.deleted_long_ago(run):
             logger.info("%s is still %s; SageMaker accepted its delete: answering", self.name, self.status)
             return self.final
         return self.act(run)
+
+    def still_the_target(self, run: Run, described: dict[str, Any]) -> bool:
+        """The first look records what this removal removes (ARN, CreationTime); a later
+        one that finds another resource under the name (made again since) leaves it."""
+        found = run.kind.identity(described)
+        if not self.target:
+            self.target = found
+        return found == self.target
 
     def deleted_long_ago(self, run: Run) -> bool:
         """Still deleting this long after it was first seen so: the delete was accepted."""
@@ -221,7 +230,11 @@ class Removal:
         return self.poll(run) if self.sent["Delete"] else None  # look again at once: most deletes are done by then
 
     def save(self, run: Run, interrupted: bool) -> Continuation:
-        final = {"Status": self.final.status, "Reason": self.final.reason, "PhysicalResourceId": self.final.physical_id}
+        final: dict[str, Any] = {
+            "Status": self.final.status,
+            "Reason": self.final.reason,
+            "PhysicalResourceId": self.final.physical_id,
+        }
         if self.final.data:
             final["Data"] = self.final.data
         return _saved(
