@@ -32,7 +32,9 @@ HANDOVER_ACTIONS = ("lambda:InvokeFunction",)  # on the handler function's own A
 # Whether the request is still wanted (a cancelled Create is followed by a
 # Delete the handler may not see first): DescribeStackResource on the stack's
 # own ARN (AWS::StackId).
-STACK_CHECK_ACTIONS = ("cloudformation:DescribeStackResource",)
+# DescribeStacks: whether the stack rolls back, which tells a forward request that
+# it is no longer wanted, and a rollback what the resource there was made from.
+STACK_CHECK_ACTIONS = ("cloudformation:DescribeStackResource", "cloudformation:DescribeStacks")
 # Keys of the continuation payload. CRHELPER_POLL_KEY routes it to crhelper's
 # poll functions; CONTINUATION_KEY holds the engine's state.
 CRHELPER_POLL_KEY = "CrHelperPoll"

@@ -49,6 +49,7 @@ from typing import Any
 import _wire
 import decide
 import properties
+import stack
 from continuation import PHASE_ANSWER, PHASE_REMOVE, PHASE_WAIT, Continuation
 from invocation import (
     CALL_WORST_SECONDS,
@@ -209,6 +210,7 @@ def _dispatch(run: Run, event: dict[str, Any]) -> Outcome:
     if run.request_type == "Create":
         return decide.create(run, desired)
     if run.request_type == "Update":
+        stack.note_direction(run)
         return decide.update(run, desired, event.get("OldResourceProperties"))
     return Answer(FAILED, run.physical_id, f"Unknown RequestType {run.request_type!r}")
 

@@ -74,6 +74,7 @@ class Run:
         self.interval = env.describe_interval
         self.started = env.clock.now()  # when CloudFormation sent the request (handle() sets it)
         self.forward = False  # the request began while its stack went forward (stack.py sets it)
+        self.rolling_back = False  # the request began while its stack rolled back (stack.py sets it)
         self.last_calls = False  # at the deadline: single calls past the usual bound
         self._owned: dict[str, bool] = {}
         self.on_identity: Callable[[str], None] = lambda _name: None

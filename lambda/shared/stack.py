@@ -11,6 +11,8 @@ counts as wanted: the rollback's own removal is the safety net.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 import aws_calls
 from invocation import Run
@@ -26,32 +28,76 @@ ADVISORY_CALL_SECONDS = 20.0
 # Resource states of the stack's own resource in which a request is no longer wanted.
 _GONE_STATUSES = ("DELETE_", "IMPORT_ROLLBACK")
 _GIVEN_UP_STATUSES = frozenset({"CREATE_FAILED", "UPDATE_FAILED"})
+# In a stack status: the stack rolls back (UPDATE_ROLLBACK_IN_PROGRESS, ROLLBACK_IN_PROGRESS ...).
+_ROLLBACK = "ROLLBACK"
+
+
+def _ask(run: Run, what: str, call: Callable[[], dict[str, Any]]) -> dict[str, Any] | Exception:
+    """One advisory CloudFormation call, retried for at most ADVISORY_CALL_SECONDS; the error when it failed."""
+    until = min(run.now() + ADVISORY_CALL_SECONDS, run.bound())
+    try:
+        return aws_calls.call_with_retry(call, what=what, clock=run.clock, until=until, rng=run.env.rng)
+    except Exception as error:  # noqa: BLE001 - unknown: the caller decides what that means
+        return error
+
+
+def _can_ask(run: Run) -> bool:
+    return run.env.cloudformation is not None and bool(run.env.stack_id) and bool(run.logical_id)
 
 
 def stack_resource(run: Run) -> tuple[str, str] | None:
     """(status, physical id) of this request's resource in the stack; ("", "")
     when the stack has no such resource; None when CloudFormation could not be asked."""
-    cloudformation = run.env.cloudformation
-    if cloudformation is None or not run.env.stack_id or not run.logical_id:
+    if not _can_ask(run):
         return None
-    until = min(run.now() + ADVISORY_CALL_SECONDS, run.bound())
-    try:
-        detail = aws_calls.call_with_retry(
-            lambda: cloudformation.describe_stack_resource(
-                StackName=run.env.stack_id, LogicalResourceId=run.logical_id
-            ),
-            what="DescribeStackResource",
-            clock=run.clock,
-            until=until,
-            rng=run.env.rng,
-        )
-    except Exception as error:  # noqa: BLE001 - unknown: the caller decides what that means
-        if aws_calls.error_code(error) == "ValidationError" and "does not exist" in aws_calls.error_message(error):
+    cloudformation = run.env.cloudformation
+    detail = _ask(
+        run,
+        "DescribeStackResource",
+        lambda: cloudformation.describe_stack_resource(StackName=run.env.stack_id, LogicalResourceId=run.logical_id),
+    )
+    if isinstance(detail, Exception):
+        if aws_calls.error_code(detail) == "ValidationError" and "does not exist" in aws_calls.error_message(detail):
             return "", ""
-        logger.warning("could not ask CloudFormation about %s (%s)", run.logical_id, error)
+        logger.warning("could not ask CloudFormation about %s (%s)", run.logical_id, detail)
         return None
     resource = detail.get("StackResourceDetail") or {}
     return str(resource.get("ResourceStatus", "")), str(resource.get("PhysicalResourceId") or "")
+
+
+def stack_status(run: Run) -> str | None:
+    """The stack's own status (DescribeStacks); None when CloudFormation could not be asked."""
+    if not _can_ask(run):
+        return None
+    cloudformation = run.env.cloudformation
+    found = _ask(run, "DescribeStacks", lambda: cloudformation.describe_stacks(StackName=run.env.stack_id))
+    stacks = [] if isinstance(found, Exception) else found.get("Stacks") or []
+    if not stacks:
+        logger.warning("could not ask CloudFormation for the stack's status (%s)", found)
+        return None
+    return str(stacks[0].get("StackStatus", ""))
+
+
+def note_direction(run: Run) -> None:
+    """An Update request notes whether its stack goes forward or rolls back as it
+    begins: a forward request is no longer wanted once the stack rolls back, and a
+    rollback knows the resource there was made from the version it returns to."""
+    if run.request_type != "Update":
+        return
+    status = stack_status(run)
+    run.forward = status is not None and _ROLLBACK not in status
+    run.rolling_back = status is not None and _ROLLBACK in status
+
+
+def _rolled_back_since(run: Run) -> bool:
+    """A request that began going forward, in a stack that now rolls back."""
+    if not run.forward:
+        return False
+    status = stack_status(run)
+    if status is None or _ROLLBACK not in status:
+        return False
+    logger.info("the stack is %s: the forward request for %s is no longer wanted", status, run.logical_id)
+    return True
 
 
 def wanted(resource_status: str, stack_physical_id: str, our_physical_id: str) -> bool:
@@ -73,7 +119,7 @@ def still_wanted(run: Run) -> bool:
     if found == ("", ""):
         logger.info("resource %s is not in the stack: no longer wanted", run.logical_id)
         return False
-    return wanted(found[0], found[1], run.physical_id)
+    return wanted(found[0], found[1], run.physical_id) and not _rolled_back_since(run)
 
 
 def live_in_stack(run: Run, name: str) -> bool:
