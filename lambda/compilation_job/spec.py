@@ -160,13 +160,17 @@ class CompilationJob(Kind):
     def is_rollback(self, run: Run, desired: Desired, previous: Desired, existing: dict[str, Any]) -> bool:
         """The job there matches the properties sent and not the "old" ones (a real
         change under the same name is the other way round). When the two differ only
-        in their deploy-time source, the job is the desired one if the desired source
-        still gives the artifacts it compiled."""
+        in their deploy-time source: in a stack that rolls back (its status when the request
+        began), the job is the desired one, since a same-name change never changes it in
+        place; going forward, it is if the desired source still gives the artifacts it
+        compiled (a rollback never searches again)."""
         if self.differences(self.comparable(previous, existing), existing):
             return True
         source, previous_source = source_of(desired), source_of(previous)
         if source is None or source == previous_source:
             return False
+        if run.rolling_back:  # what CloudFormation recorded: the job there was made from the version returned to
+            return True
         trial = copy.deepcopy(desired.request)
         model_sources.resolve(run, source, trial)
         compiled = (existing.get(_wire.INPUT_CONFIG) or {}).get("S3Uri")
