@@ -8,37 +8,48 @@ and ``PhysicalResourceId``, and sets its constructor options
 (:mod:`engine`) makes every decision.
 
 Where stock crhelper is wrong for a deploy, :class:`Adapter` overrides
-exactly two of its members:
+exactly two of its members, and no others:
 
 ``_polling_init`` - the waiting mechanism.
-    crhelper arms an EventBridge rule per waiting resource and adds one
-    statement per rule to the function's resource-based policy, which Lambda
-    caps at 20 KB: about 55 waiting resources per stack. Its rules fire at
-    most once a minute, and it removes the rule before it knows the answer
-    was delivered. Here a resource that outlives its invocation is handed
-    over by the function invoking *itself* asynchronously with a small
-    continuation (:data:`_wire.CONTINUATION_KEY`): no rule, no policy
-    statement, no shared rule namespace; the role may invoke only its own
-    function. The next invocation starts within about a second, so waiting
-    goes on without a gap. The chain is at most ServiceTimeout long (one
-    hour, ~5 invocations); Lambda's recursive-loop detection stops chains of
-    16 and does not track direct invocations. The function has no
-    asynchronous retries (``retry_attempts=0``): a continuation that fails
-    with a function error is not run again, which is why every path answers
-    before the invocation ends. A continuation that waits in Lambda's queue
-    (throttling) arrives late: it sees its deadline and answers.
+    *Why.* crhelper 2.0.12 arms an EventBridge rule per waiting resource and
+    adds one statement per rule to the function's resource-based policy,
+    which Lambda caps at 20 KB: about 55 waiting resources per stack. Its
+    rules fire at most once a minute, and it removes the rule before it
+    knows the answer was delivered. Here a resource that outlives its
+    invocation is handed over by the function invoking *itself*
+    asynchronously with a small continuation (the engine's
+    :class:`continuation.Continuation`, under :data:`_wire.CONTINUATION_KEY`):
+    no rule, no policy statement, no shared rule namespace; the role may
+    invoke only its own function. The next invocation starts within about a
+    second, so waiting goes on without a gap. The function has no
+    asynchronous retries and a six-hour maximum event age (see
+    ``_handler.py``): every path answers before the invocation ends, and
+    cleanup never depends on a continuation arriving.
+
+    *What would let it go.* A crhelper release whose polling is pluggable
+    (a hook called with the poll event, in place of ``_setup_polling`` and
+    ``_remove_polling``), or that re-invokes its own function
+    asynchronously instead of scheduling an EventBridge rule, and that keeps
+    its poll state until the answer is delivered.
 
 ``_send`` - the answer.
-    crhelper's binds its sender as a default argument (it cannot be
-    replaced), retries a dead URL forever, cuts a long reason to its head,
-    keeps ``Data`` on FAILED, and its timer answers with whatever physical id
-    is set (a random one before the handler returns). Here the sender is
-    bounded (:data:`SEND_WORST_CASE_SECONDS`), the reason keeps its tail, a
-    body over 4096 bytes becomes FAILED, and every answer, the timer's
-    included, carries the identity the engine published as soon as the
-    properties parsed (the resource's name). An answer that is not delivered
-    is retried in this invocation and then handed over, so the waiting state
-    ends only when CloudFormation has the answer.
+    *Why.* crhelper 2.0.12 binds its sender as a default argument (it cannot
+    be replaced), retries a dead URL forever (``while True``), cuts a long
+    reason to 240 characters after its own prefix, keeps ``Data`` on FAILED,
+    and its timer answers with whatever physical id is set (a random one
+    before the handler returns). Here the sender is bounded
+    (:data:`SEND_WORST_CASE_SECONDS`), the reason keeps its tail within 256
+    characters, a body over 4096 bytes becomes FAILED, and every answer, the
+    timer's included, carries the identity the engine published as soon as
+    the properties parsed (the resource's name). An answer that is not
+    delivered is retried in this invocation and then handed over, so the
+    waiting state ends only when CloudFormation has the answer.
+
+    *What would let it go.* A crhelper release whose sender is looked up at
+    call time (or injectable) and bounded in attempts, that drops ``Data``
+    from a FAILED answer and fits a body to CloudFormation's limits, and
+    whose timer asks the handler for the physical id to answer with
+    (or reads a public attribute the handler may set at any time).
 
 Private crhelper state touched: ``_send_response`` (set by ``_polling_init``,
 as crhelper's own does) and ``_response_url`` (read by ``_send``, as

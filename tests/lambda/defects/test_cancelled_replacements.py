@@ -10,6 +10,7 @@ from typing import Any
 from tests.harness.fake_sagemaker import Script
 from tests.harness.properties import JOB_NAME
 from tests.harness.properties import compilation_job_properties as props
+
 from ..adversarial._helpers import cancel_update
 
 NEW_NAME = JOB_NAME + "-v2"
