@@ -119,7 +119,12 @@ def still_wanted(run: Run) -> bool:
     if found == ("", ""):
         logger.info("resource %s is not in the stack: no longer wanted", run.logical_id)
         return False
-    return wanted(found[0], found[1], run.physical_id) and not _rolled_back_since(run)
+    status, physical_id = found
+    if not wanted(status, physical_id, run.physical_id):
+        return False
+    # A request under way that began going forward, in a stack that now rolls back, is the
+    # rollback's; a settled resource is not (a crafted continuation cannot remove it so).
+    return not (status.endswith("_IN_PROGRESS") and _rolled_back_since(run))
 
 
 def live_in_stack(run: Run, name: str) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sagemaker_constructs import _wire
 from tests.harness.fake_sagemaker import Script
 from tests.harness.properties import JOB_NAME
 from tests.harness.properties import compilation_job_properties as props
@@ -36,3 +37,23 @@ def test_a_forward_replacement_that_completes_during_the_rollback_removes_its_jo
     assert NEW_NAME not in life.sagemaker.jobs, "the forward request left its job outside the stack"
     assert JOB_NAME in life.sagemaker.jobs
     assert life.cloudformation.stack_checks, "the handler never asked for the stack's status"
+
+
+def test_a_crafted_forward_continuation_during_a_rollback_leaves_the_stacks_live_job(make_lifecycle: Any) -> None:
+    life = make_lifecycle()
+    assert life.run_until_answered(life.event("Create", props())).status == "SUCCESS"
+    life.cloudformation.stack_status = "UPDATE_ROLLBACK_IN_PROGRESS"  # another resource rolls back
+    crafted = life.event("Update", props(), physical_id=JOB_NAME)
+    crafted[_wire.CONTINUATION_KEY] = {
+        "Phase": "wait",
+        "Name": JOB_NAME,
+        "Deadline": life.clock.now() + 600.0,
+        "Created": True,
+        "Forward": True,
+    }
+
+    life.submit(crafted, crafted=True)
+    life.run_all()
+
+    assert JOB_NAME in life.sagemaker.jobs
+    assert life.sagemaker.called("delete_compilation_job") == []

@@ -17,13 +17,17 @@ FIRST = SearchFilter("TrainingJobName", "In", ["a", "b"])
 SECOND = SearchFilter("TrainingJobName", "In", ["b", "c"])
 
 
+def _explicit(source: dict[str, Any]) -> dict[str, Any]:
+    props = job_properties(source)
+    props["Options"]["ExplicitName"] = "true"
+    return props
+
+
 def test_the_rollback_of_a_changed_search_source_does_not_search_again(make_lifecycle: Any) -> None:
     life = make_lifecycle()
     for name in ("a", "b", "c"):
         life.sagemaker.training_jobs[name] = training_job(name)
-    first = job_properties(best_source(FIRST), Options=None)
-    first["Options"] = {**job_properties(best_source(FIRST))["Options"], "ExplicitName": "true"}
-    second = {**first, "Options": {**first["Options"], **job_properties(best_source(SECOND))["Options"]}}
+    first, second = _explicit(best_source(FIRST)), _explicit(best_source(SECOND))
     life.sagemaker.search_results = [training_job("a")]
     created = life.run_until_answered(life.event("Create", first))
     assert created.status == "SUCCESS", created.reason
