@@ -213,9 +213,16 @@ class FakeLambda(StrictFake):
         self.calls: list[dict[str, Any]] = []
         self.on_invoke: Callable[[dict[str, Any]], None] = lambda _event: None
         self.failures: list[Exception] = []
+        # (action, resource ARN, condition context) -> why IAM denies it, or None (the explorer sets it)
+        self.authorize: Callable[[str, str, dict[str, Any]], str | None] | None = None
 
     def invoke(self, **kw: Any) -> dict[str, Any]:
+        from tests.harness.fake_sagemaker import client_error
+
         self.calls.append(kw)
+        denied = self.authorize and self.authorize("lambda:InvokeFunction", str(kw.get("FunctionName")), {})
+        if denied:
+            raise client_error("AccessDeniedException", f"not authorized to invoke: {denied}", status=403)
         if kw.get("FunctionName") != FUNCTION_ARN:
             raise AssertionError(f"the handler invoked another function: {kw.get('FunctionName')}")
         if kw.get("InvocationType") != "Event":
@@ -244,11 +251,16 @@ class FakeCloudFormation(StrictFake):
         self.resources: dict[str, StackResource] = {}
         self.calls: list[dict[str, Any]] = []
         self.failures: list[Exception] = []
+        # (action, resource ARN, condition context) -> why IAM denies it, or None (the explorer sets it)
+        self.authorize: Callable[[str, str, dict[str, Any]], str | None] | None = None
 
     def describe_stack_resource(self, **kw: Any) -> dict[str, Any]:
         from tests.harness.fake_sagemaker import client_error
 
         self.calls.append(kw)
+        denied = self.authorize and self.authorize("cloudformation:DescribeStackResource", str(kw.get("StackName")), {})
+        if denied:
+            raise client_error("AccessDenied", f"not authorized to perform DescribeStackResource: {denied}", status=403)
         if self.failures:
             raise self.failures.pop(0)
         if kw.get("StackName") != self.stack_id:

@@ -14,12 +14,19 @@ client_error("ThrottlingException"), times=2)``. Slow calls too:
 long on the simulated clock, the way a botocore client configured like the
 handler's (``clients.CONFIG``) would: a call slower than the read timeout
 takes every attempt's timeout and ends in ``ReadTimeoutError``.
+
+Two optional hooks (both off by default; the explorer in ``tests/explorer`` sets them):
+``fake.authorize(action, resource, context)`` returns why IAM denies a call (or
+None), and the call then fails with ``AccessDeniedException``;
+``fake.interfere(operation, params)`` runs before each call is served, and may
+sleep on the clock or raise (throttling, a call that hangs).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 import botocore.session
@@ -140,6 +147,9 @@ class FakeSageMaker(StrictFake):
         self.default_flow_script = Script([(0, "Initializing"), (2, "Active")])
         self.flow_scripts: dict[str, Script] = {}
         self._faults: dict[str, list[Exception]] = {}
+        # (action, resource ARN, condition context) -> why IAM denies it, or None
+        self.authorize: Callable[[str, str, dict[str, Any]], str | None] | None = None
+        self.interfere: Callable[[str, dict[str, Any]], None] | None = None
 
     # --- plumbing ---------------------------------------------------------
     def fail(self, operation: str, error: Exception, times: int = 1) -> None:
@@ -157,9 +167,50 @@ class FakeSageMaker(StrictFake):
             raise ReadTimeoutError(endpoint_url=f"https://api.sagemaker.{REGION}.amazonaws.com/")
         if delay:
             self.clock.sleep(delay)
+        if self.authorize is not None:
+            self._check_access(api_name, params)
+        if self.interfere is not None:
+            self.interfere(operation, params)
         queue = self._faults.get(operation)
         if queue:
             raise queue.pop(0)
+
+    # --- IAM (only with ``authorize`` set) -------------------------------------------------
+    def _resource_of(self, params: dict[str, Any]) -> tuple[str, _Job | None]:
+        """The ARN a call acts on (as IAM sees it) and the resource, if it exists."""
+        if "ResourceArn" in params:
+            try:
+                return params["ResourceArn"], self._tagged(params["ResourceArn"])
+            except ClientError:
+                return params["ResourceArn"], None
+        for key, kind, pool in (
+            ("CompilationJobName", "compilation-job", self.jobs),
+            ("FlowDefinitionName", "flow-definition", self.flows),
+        ):
+            if key in params:
+                return self._arn(kind, params[key]), pool.get(params[key])
+        if "TrainingJobName" in params:
+            return self._arn("training-job", params["TrainingJobName"]), None
+        return "*", None
+
+    def _check_access(self, api_name: str, params: dict[str, Any]) -> None:
+        assert self.authorize is not None
+        arn, resource = self._resource_of(params)
+        context: dict[str, Any] = {}
+        if resource is not None:
+            context.update({f"aws:ResourceTag/{k}": v for k, v in resource.tags.items()})
+        tags = params.get("Tags") if api_name.startswith(("Create", "AddTags")) else None
+        if tags is not None:
+            context.update({f"aws:RequestTag/{t['Key']}": t["Value"] for t in tags})
+            context["aws:TagKeys"] = [t["Key"] for t in tags]
+        if api_name == "DeleteTags":
+            context["aws:TagKeys"] = list(params["TagKeys"])
+        denied = self.authorize(f"sagemaker:{api_name}", arn, context)
+        if denied is None and api_name.startswith("Create") and "RoleArn" in params:
+            passed = {"iam:PassedToService": "sagemaker.amazonaws.com"}
+            denied = self.authorize("iam:PassRole", params["RoleArn"], passed)
+        if denied is not None:
+            raise client_error("AccessDeniedException", f"not authorized to perform: sagemaker:{api_name} on {arn}: {denied}")
 
     def called(self, operation: str) -> list[dict[str, Any]]:
         return [params for op, params in self.calls if op == operation]
