@@ -28,8 +28,13 @@ class Result:
     schedule: Schedule
     violation: Violation | None
     trace: list[str]
-    requests: list[str]
+    invocations: list[str]
     error: BaseException | None = None
+
+    def summary(self) -> str:
+        if self.violation is None:
+            return f"raised {self.error!r}"
+        return f"invariant {self.violation.invariant}: {self.violation.problems[0]}"
 
     @property
     def failed(self) -> bool:
@@ -41,6 +46,8 @@ class Result:
             lines.append("  IAM: NOT enforced (tests/harness/iam.py is missing)")
         lines.append("trace:")
         lines += self.trace
+        lines.append("invocations:")
+        lines += self.invocations
         if self.error is not None:
             lines.append(f"the run raised {type(self.error).__name__}: {self.error}")
         if self.violation is not None:
@@ -55,8 +62,8 @@ def run_seed(seed: int, synthesized: Synthesized, server: ResponseServer) -> Res
     try:
         run.run()
     except Exception as error:  # noqa: BLE001 - a crash of the handler or the model is a finding too
-        return Result(schedule, None, run.trace, [r.describe() for r in run.requests], error)
-    return Result(schedule, check(run), run.trace, [r.describe() for r in run.requests])
+        return Result(schedule, None, run.trace, run.invocation_lines(), error)
+    return Result(schedule, check(run), run.trace, run.invocation_lines())
 
 
 @contextlib.contextmanager
@@ -100,7 +107,7 @@ def _explore(args: argparse.Namespace, synthesized: Synthesized, server: Respons
         if args.trace:
             print(result.report(), flush=True)
         if result.failed:
-            failing.append((seed, result.violation.invariant if result.violation else f"raised {result.error!r}"))
+            failing.append((seed, result.summary()))
             if not args.keep_going:
                 print(result.report(), flush=True)
                 break
@@ -108,6 +115,8 @@ def _explore(args: argparse.Namespace, synthesized: Synthesized, server: Respons
             print(f"{i} schedules, {len(failing)} failing, {time.monotonic() - start:.0f}s", flush=True)
     for seed, what in failing:
         print(f"FAILED seed {seed}: {what}")
+    if failing:
+        print(f"replay one: make explore N=1 SEED={failing[0][0]} TRACE=1")
     print(f"ran {i} schedules in {time.monotonic() - start:.0f}s; {len(failing)} failed")
     return 1 if failing else 0
 

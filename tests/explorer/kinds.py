@@ -35,6 +35,10 @@ class Version:
     valid: bool
     duration: float
 
+    def content_key(self) -> tuple[object, ...]:
+        """What the properties are made of (the duration is SageMaker's, not the user's)."""
+        return (self.name, self.content, self.form, self.tags, self.valid)
+
     def describe(self) -> str:
         validity = "" if self.valid else " INVALID"
         return f"name={self.name} content={self.content} form={self.form} tags={self.tags}{validity} {self.duration:.0f}s"

@@ -42,7 +42,7 @@ from tests.harness.fake_sagemaker import FakeS3, FakeSageMaker, client_error
 from tests.harness.world import Invocation, LambdaTimedOut
 
 LOGICAL_ID = "Resource"
-POLL_SECONDS = 2.0  # how often CloudFormation's thread looks for an answer
+POLL_SECONDS = 10.0  # how often CloudFormation's thread looks for an answer (it reacts within this)
 PLACEHOLDERS = {"compilation_job": JOB_PLACEHOLDER, "flow_definition": FLOW_PLACEHOLDER}
 
 
@@ -71,7 +71,7 @@ class Request:
 
     def describe(self) -> str:
         pid = f" pid={self.physical_id}" if self.physical_id else ""
-        got = "" if self.answer is None else f" -> {self.answer['Status']} {self.answer['PhysicalResourceId']}"
+        got = f" {self.path}" + ("" if self.answer is None else f" -> {self.answer['Status']} {self.answer['PhysicalResourceId']}")
         reason = "" if not self.answer or not self.answer.get("Reason") else f" ({self.answer['Reason']})"
         late = f" at +{self.answered_at - self.sent_at:.0f}s" if self.answered_at is not None else ""
         closed = f" [{self.closed}]" if self.closed else ""
@@ -86,10 +86,25 @@ class Chain:
     hand_overs: dict[int, int] = field(default_factory=dict)  # id(invocation) -> hand-overs it made
 
 
+# Idle adapters by kind, shared by every run in the process (as warm Lambda containers are):
+# making one costs ~0.1 s (crhelper makes boto3 clients). Each use gets this run's clients and
+# a generator seeded from the run's seed and the order of use, so a seed replays the same alone.
+_IDLE: dict[str, list[Any]] = {}
+
+
 class ExplorerLifecycle(Lifecycle):
     """The harness's Lifecycle with Lambda's delivery and CloudFormation's answers routed to the model."""
 
     run_model: Run
+    _uses = 0
+
+    def _adapter(self) -> Any:
+        idle = _IDLE.setdefault(self.handler.index.KIND.resource_type, [])
+        adapter = idle.pop() if idle else self.handler.adapter.Adapter(self.handler.index.KIND, self.clients)
+        adapter.aws = self.clients
+        adapter.rng = random.Random(self.seed * 100_003 + self._uses)
+        self._uses += 1
+        return adapter
 
     def submit(self, event: dict[str, Any], at: float | None = None, crafted: bool = False) -> Invocation:
         model = self.run_model
@@ -105,7 +120,7 @@ class ExplorerLifecycle(Lifecycle):
             try:
                 adapter.handle(payload, FakeContext(self.world, invocation))
             finally:
-                self._pool.append(adapter)
+                _IDLE[self.handler.index.KIND.resource_type].append(adapter)
 
         label = f"{payload['RequestType']}{'+' if _wire.CONTINUATION_KEY in payload else ''} {path}"
         invocation = Invocation(body, self.world.now() if at is None else at, self.lambda_timeout, label)
@@ -137,8 +152,12 @@ class Delivery:
 
     def send(self, event: dict[str, Any], longest: float) -> None:
         copies = 2 if self.rng.random() < self.faults.duplicate else 1
-        for _ in range(copies):
-            self.model.life.submit(event, at=self.model.world.now() + self._delay(longest))
+        for copy_number in range(copies):
+            delay = self._delay(longest)
+            if delay > 1.0 or copy_number:
+                what = "a duplicate of" if copy_number else "an event of"
+                self.model.note(f"Lambda delivers {what} {url_path(event['ResponseURL'])} {delay:.0f}s late")
+            self.model.life.submit(event, at=self.model.world.now() + delay)
 
     def request(self, event: dict[str, Any]) -> None:
         """CloudFormation invokes the function asynchronously too (never dropped here:
@@ -247,7 +266,7 @@ class Run:
         request = self._by_path.get(path)
         if request is not None:
             request.dropped = True
-        self.trace.append(f"  {self.world.now() - self.t0:8.0f}s Lambda dropped a hand-over of {path}")
+        self.note(f"Lambda dropped a hand-over of {path}")
 
     # -- running -----------------------------------------------------------------------------------
     def run(self) -> None:
@@ -475,6 +494,17 @@ class Run:
         """The resources with this stack's ownership tags for this logical id."""
         mine = {tag["Key"]: tag["Value"] for tag in owner_tags(LOGICAL_ID, STACK_ID)}
         return [e for e in self.spec.existing(self.sagemaker) if all(e.tags.get(k) == v for k, v in mine.items())]
+
+    def invocation_lines(self) -> list[str]:
+        lines = []
+        for path, chain in self.chains.items():
+            for inv in chain.invocations:
+                end = "not run" if inv.ended_at is None else f"+{inv.ended_at - self.t0:.0f}s"
+                marks = " [hung in a call]" if id(inv) in self.hung else ""
+                marks += " [Lambda timeout]" if inv.timed_out else ""
+                marks += f" handed over x{chain.hand_overs[id(inv)]}" if chain.hand_overs.get(id(inv)) else ""
+                lines.append(f"  {path} {inv.label.split()[0]} +{inv.start - self.t0:.0f}s..{end}{marks}")
+        return lines
 
     def timed_out_invocations(self) -> list[Invocation]:
         return [

@@ -130,7 +130,10 @@ def _ops(rng: random.Random, spec: KindSpec) -> tuple[list[Version], list[Op]]:
     ops = [Op("create", 0, sibling_fails_at=_sibling(rng, versions[0]))]
     for _ in range(rng.randrange(4)):
         change = rng.choice(CHANGES)
-        versions.append(_changed(rng, spec, versions[-1], change))
+        new = _changed(rng, spec, versions[-1], change)
+        if new.content_key() == versions[-1].content_key():  # CloudFormation sends no Update for no change
+            change, new = "tags", _changed(rng, spec, versions[-1], "tags")
+        versions.append(new)
         index = len(versions) - 1
         ops.append(Op("update", index, change, _sibling(rng, versions[index]), _gap(rng)))
     if rng.random() < 0.8:
