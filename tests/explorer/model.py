@@ -197,8 +197,8 @@ class Run:
         self.hung: set[int] = set()
         self.foreign_before: dict[str, Any] = {}
         self.enforced = policy.available()
-        self.authorizer = policy.Authorizer(self.enforced)
         self.sagemaker = FakeSageMaker()
+        self.authorizer = policy.Authorizer(self.enforced, self.sagemaker)
         self.life = ExplorerLifecycle(
             load_handler(self.spec.kind),
             server,
@@ -219,11 +219,10 @@ class Run:
         self.sagemaker.STOP_SECONDS = faults.stop_seconds
         self.sagemaker.delete_linger_seconds = faults.delete_linger_seconds
         self.sagemaker.DELETE_FLOW_SECONDS = faults.flow_deleting_seconds
-        self.authorizer.clock = self.world
         self.life.cloudformation.resources[LOGICAL_ID] = StackResource("")
         for foreign in self.schedule.foreign:  # planted before the faults and the policy apply
             self._plant(foreign.name, foreign.owner)
-        for fake in (self.sagemaker, self.life.lambda_, self.life.cloudformation):
+        for fake in (self.life.lambda_, self.life.cloudformation):
             fake.authorize = self.authorizer
         self.sagemaker.interfere = self._interfere
 
@@ -303,12 +302,12 @@ class Run:
     def set_policy(self, index: int | None) -> None:
         """CloudFormation updates the handler's policy (before the resource that depends on it)."""
         if index is None:
-            self.authorizer.current = None
+            self.authorizer.set(None)
             self.note("the handler role's policy is deleted")
             return
         name = self.name(index)
         explicit = (name,) if self.version(index).name != "generated" else ()
-        self.authorizer.current = policy.VersionPolicy(self.base_policy, PLACEHOLDERS[self.spec.kind], explicit)
+        self.authorizer.set(policy.VersionPolicy(self.base_policy, PLACEHOLDERS[self.spec.kind], explicit))
         self.note(f"the handler role's policy is that of v{index}")
 
     def status(self, status: str, physical_id: str | None = None) -> None:

@@ -80,14 +80,23 @@ class VersionPolicy:
 
 
 class Authorizer:
-    """What the fakes ask. ``current`` follows the policy CloudFormation has in place
-    (None once the role's policy is deleted: everything is denied)."""
+    """The policy CloudFormation has in place, as every fake sees it: SageMaker through
+    its ``enforce`` (:mod:`tests.harness.iam`), the handler's own Lambda and
+    CloudFormation through their ``authorize`` hooks. None once the role's policy
+    is deleted: everything is denied."""
 
-    def __init__(self, enforced: bool) -> None:
+    def __init__(self, enforced: bool, sagemaker: Any) -> None:
         self.enforced = enforced
+        self.sagemaker = sagemaker
         self.current: VersionPolicy | None = None
-        self.denials: list[tuple[float, str, str]] = []
-        self.clock: Any = None
+        self.denials: list[tuple[str, str]] = []
+
+    def set(self, version_policy: VersionPolicy | None) -> None:
+        self.current = version_policy
+        if self.enforced:
+            from tests.harness import iam
+
+            self.sagemaker.enforce(version_policy.policy() if version_policy else iam.Policy([]))
 
     def __call__(self, action: str, resource: str, context: dict[str, Any]) -> str | None:
         if not self.enforced:
@@ -99,7 +108,7 @@ class Authorizer:
             if decision.allowed:
                 return None
             reason = decision.reason
-        self.denials.append((self.clock.now() if self.clock else 0.0, action, resource))
+        self.denials.append((action, resource))
         return reason
 
 
