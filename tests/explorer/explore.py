@@ -1,7 +1,7 @@
 """Run schedules by seed: one (:func:`run_seed`) or thousands (``python -m tests.explorer``).
 
-    make explore N=10000 SEED=0      # seeds 0..9999, progress, the first failure in full
-    .venv/bin/python -m tests.explorer --seed 1234 --n 1 --trace   # replay one seed
+make explore N=10000 SEED=0      # seeds 0..9999, progress, the first failure in full
+.venv/bin/python -m tests.explorer --seed 1234 --n 1 --trace   # replay one seed
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tests.explorer.model import Run
+from tests.explorer.model import Chain, Request, Run
+from tests.harness.world import Invocation
 
 SLACK_SECONDS = 1.0  # the world's steps and an answer's own delivery
 
@@ -40,8 +41,7 @@ def owned_is_held(run: Run) -> list[str]:
     owned = {e.name: e for e in run.owned()}
     held = {run.held} if run.held else set()
     problems = [
-        f"{name} ({e.status}) is owned by the stack but not held by it"
-        + (": still running" if e.running else "")
+        f"{name} ({e.status}) is owned by the stack but not held by it" + (": still running" if e.running else "")
         for name, e in owned.items()
         if name not in held
     ]
@@ -63,8 +63,20 @@ def foreign_untouched(run: Run) -> list[str]:
     for request in run.requests:
         adopted = request.answer and request.answer["Status"] == "SUCCESS" and request.request_type != "Delete"
         if adopted and request.answer["PhysicalResourceId"] in run.foreign_before:  # type: ignore[index]
-            problems.append(f"{request.role} {request.request_type} adopted foreign {request.answer['PhysicalResourceId']}")  # type: ignore[index]
+            problems.append(
+                f"{request.role} {request.request_type} adopted foreign {request.answer['PhysicalResourceId']}"
+            )  # type: ignore[index]
     return problems
+
+
+def _invocation_problem(request: Request, chain: Chain, inv: Invocation) -> str | None:
+    what = f"{request.role} {request.request_type} v{request.version}"
+    ended = inv.ended_at or 0.0
+    if inv.start < request.deadline and ended > request.deadline + SLACK_SECONDS:
+        return f"an invocation of {what} ran {ended - request.deadline:.0f}s past the ServiceTimeout"
+    if inv.start >= request.deadline and chain.hand_overs.get(id(inv)):
+        return f"a late invocation of {what} handed over after the ServiceTimeout"
+    return None
 
 
 def _chain_problems(run: Run, path: str) -> list[str]:
@@ -72,15 +84,8 @@ def _chain_problems(run: Run, path: str) -> list[str]:
     if request is None:
         return []
     chain = run.chains[path]
-    problems = []
-    for inv in chain.invocations:
-        if inv.start < request.deadline and (inv.ended_at or 0.0) > request.deadline + SLACK_SECONDS:
-            problems.append(f"an invocation of {request.role} {request.request_type} v{request.version} ran "
-                            f"{(inv.ended_at or 0.0) - request.deadline:.0f}s past the ServiceTimeout")
-        if inv.start >= request.deadline and chain.hand_overs.get(id(inv)):
-            problems.append(f"a late invocation of {request.role} {request.request_type} v{request.version} "
-                            "handed over after the ServiceTimeout")
-    return problems
+    found = (_invocation_problem(request, chain, inv) for inv in chain.invocations)
+    return [problem for problem in found if problem]
 
 
 def within_budget(run: Run) -> list[str]:

@@ -41,7 +41,9 @@ class Version:
 
     def describe(self) -> str:
         validity = "" if self.valid else " INVALID"
-        return f"name={self.name} content={self.content} form={self.form} tags={self.tags}{validity} {self.duration:.0f}s"
+        return (
+            f"name={self.name} content={self.content} form={self.form} tags={self.tags}{validity} {self.duration:.0f}s"
+        )
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,9 @@ class KindSpec(Protocol):
 
 
 def user_tags(version: Version) -> list[dict[str, str]]:
-    return [{"Key": "team", "Value": f"team-{version.tags}"}] + [{"Key": f"extra-{i}", "Value": "x"} for i in range(version.tags)]
+    return [{"Key": "team", "Value": f"team-{version.tags}"}] + [
+        {"Key": f"extra-{i}", "Value": "x"} for i in range(version.tags)
+    ]
 
 
 def _arn_names(data: dict[str, Any], attribute: str, physical_id: str) -> str | None:
@@ -96,8 +100,15 @@ class CompilationJobSpec:
         model = "resnet18" if version.valid else "broken"
         return compilation_job_properties(
             name,
-            InputConfig={"S3Uri": f"s3://models/{model}-{version.content}.tar.gz", "Framework": "PYTORCH", "DataInputConfig": shape},
-            OutputConfig={"S3OutputLocation": f"s3://out/compiled/{name}/", "TargetDevice": self._DEVICES[version.content % 3]},
+            InputConfig={
+                "S3Uri": f"s3://models/{model}-{version.content}.tar.gz",
+                "Framework": "PYTORCH",
+                "DataInputConfig": shape,
+            },
+            OutputConfig={
+                "S3OutputLocation": f"s3://out/compiled/{name}/",
+                "TargetDevice": self._DEVICES[version.content % 3],
+            },
             Tags=user_tags(version),
         )
 
@@ -130,7 +141,9 @@ class CompilationJobSpec:
         if problem:
             return problem
         if data.get(_wire.ATTR_COMPILATION_JOB_NAME) != physical_id:
-            return f"{_wire.ATTR_COMPILATION_JOB_NAME} {data.get(_wire.ATTR_COMPILATION_JOB_NAME)!r} is not {physical_id}"
+            return (
+                f"{_wire.ATTR_COMPILATION_JOB_NAME} {data.get(_wire.ATTR_COMPILATION_JOB_NAME)!r} is not {physical_id}"
+            )
         artifacts = str(data.get(_wire.ATTR_S3_MODEL_ARTIFACTS, ""))
         if not artifacts.startswith(f"s3://out/compiled/{physical_id}/"):
             return f"{_wire.ATTR_S3_MODEL_ARTIFACTS} {artifacts!r} is not below {physical_id}'s output"
@@ -148,10 +161,15 @@ class FlowDefinitionSpec:
         return f"explorer-flow-{letter}"
 
     def properties(self, version: Version, name: str) -> dict[str, Any]:
-        conditions = {"Conditions": [{"ConditionType": "Sampling", "ConditionParameters": {"RandomSamplingPercentage": 5}}]}
+        conditions = {
+            "Conditions": [{"ConditionType": "Sampling", "ConditionParameters": {"RandomSamplingPercentage": 5}}]
+        }
         text = json.dumps(conditions, separators=(",", ":")) if version.form == 0 else json.dumps(conditions, indent=1)
         base = flow_definition_properties(name)
-        loop = {**base["HumanLoopConfig"], "TaskTitle": f"Review {version.content}" + ("" if version.valid else " (bad)")}
+        loop = {
+            **base["HumanLoopConfig"],
+            "TaskTitle": f"Review {version.content}" + ("" if version.valid else " (bad)"),
+        }
         return flow_definition_properties(
             name,
             HumanLoopActivationConfig={"HumanLoopActivationConditionsConfig": {"HumanLoopActivationConditions": text}},
@@ -187,7 +205,9 @@ class FlowDefinitionSpec:
         if problem:
             return problem
         if data.get(_wire.ATTR_FLOW_DEFINITION_NAME) != physical_id:
-            return f"{_wire.ATTR_FLOW_DEFINITION_NAME} {data.get(_wire.ATTR_FLOW_DEFINITION_NAME)!r} is not {physical_id}"
+            return (
+                f"{_wire.ATTR_FLOW_DEFINITION_NAME} {data.get(_wire.ATTR_FLOW_DEFINITION_NAME)!r} is not {physical_id}"
+            )
         return None
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from sagemaker_constructs import _wire
 from tests.explorer import policy
-from tests.explorer.app import JOB_PLACEHOLDER, FLOW_PLACEHOLDER, Synthesized
+from tests.explorer.app import FLOW_PLACEHOLDER, JOB_PLACEHOLDER, Synthesized
 from tests.explorer.kinds import Version
 from tests.explorer.schedule import MAX_EVENT_AGE_SECONDS, Op, Schedule, name_of
 from tests.harness import (
@@ -71,7 +71,9 @@ class Request:
 
     def describe(self) -> str:
         pid = f" pid={self.physical_id}" if self.physical_id else ""
-        got = f" {self.path}" + ("" if self.answer is None else f" -> {self.answer['Status']} {self.answer['PhysicalResourceId']}")
+        got = f" {self.path}" + (
+            "" if self.answer is None else f" -> {self.answer['Status']} {self.answer['PhysicalResourceId']}"
+        )
         reason = "" if not self.answer or not self.answer.get("Reason") else f" ({self.answer['Reason']})"
         late = f" at +{self.answered_at - self.sent_at:.0f}s" if self.answered_at is not None else ""
         closed = f" [{self.closed}]" if self.closed else ""
@@ -317,7 +319,9 @@ class Run:
             resource.physical_id = physical_id
 
     # -- one request ---------------------------------------------------------------------------------
-    def send(self, role: str, request_type: str, index: int, physical_id: str | None, old: int | None = None) -> Request:
+    def send(
+        self, role: str, request_type: str, index: int, physical_id: str | None, old: int | None = None
+    ) -> Request:
         version = self.version(index)
         name = self.name(index)
         self.spec.install(self.sagemaker, name, version)
@@ -398,7 +402,11 @@ class Run:
 
     def _roll_back_create(self, op: Op, request: Request) -> bool:
         self.stack_status = "ROLLBACK_IN_PROGRESS"
-        physical_id = request.answer["PhysicalResourceId"] if request.answer else f"TestStack-Resource-{self.rng.getrandbits(40):X}"
+        physical_id = (
+            request.answer["PhysicalResourceId"]
+            if request.answer
+            else f"TestStack-Resource-{self.rng.getrandbits(40):X}"
+        )
         self.status("DELETE_IN_PROGRESS")
         delete = self.send("rollback-delete", "Delete", op.version, physical_id)
         self.wait(delete)
@@ -514,4 +522,4 @@ class Run:
         ]
 
 
-__all__ = ["LambdaTimedOut", "Run", "Request"]
+__all__ = ["LambdaTimedOut", "Request", "Run"]

@@ -67,10 +67,14 @@ class VersionPolicy:
             for document in self.base:
                 document = copy.deepcopy(document)
                 statements = []
-                for statement in document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]:
+                for statement in (
+                    document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]
+                ):
                     for key in ("Resource", "NotResource"):
                         if key in statement:
-                            statement[key] = _expand(statement[key], self.placeholder, {n: n for n in self.explicit_names})
+                            statement[key] = _expand(
+                                statement[key], self.placeholder, {n: n for n in self.explicit_names}
+                            )
                     if statement.get("Resource", ["kept"]):
                         statements.append(statement)
                 document["Statement"] = statements

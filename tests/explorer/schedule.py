@@ -96,22 +96,21 @@ def _first_version(rng: random.Random, spec: KindSpec) -> Version:
     return Version(name, rng.randrange(3), 0, rng.randrange(3), valid, _duration(rng, spec, valid))
 
 
+def _new_name(rng: random.Random, old: Version, change: str) -> str:
+    if change == "rename":
+        return rng.choice([n for n in ("generated", "a", "b") if n != old.name])
+    if change == "content" and old.name != "generated" and rng.random() < 0.7:
+        return "b" if old.name == "a" else "a"  # the README's advice: rename with the change
+    return old.name
+
+
 def _changed(rng: random.Random, spec: KindSpec, old: Version, change: str) -> Version:
-    content, form, tags, valid, name = old.content, old.form, old.tags, True, old.name
-    if change == "tags":
-        tags = (old.tags + 1 + rng.randrange(2)) % 4
-        valid = old.valid
-    elif change in ("content", "content-same-name"):
-        content = (old.content + 1) % 3
-    elif change == "form":
-        form = 1 - old.form
-        valid = old.valid
-    elif change == "rename":
-        name = rng.choice([n for n in ("generated", "a", "b") if n != old.name])
-    elif change == "invalid":
-        content, valid = (old.content + 1) % 3, False
-    if change == "content" and name != "generated" and rng.random() < 0.7:
-        name = "b" if name == "a" else "a"  # the README's advice: rename with the change
+    """The version after ``change`` (one of :data:`CHANGES`) to ``old``."""
+    content = (old.content + 1) % 3 if change in ("content", "content-same-name", "invalid") else old.content
+    form = 1 - old.form if change == "form" else old.form
+    tags = (old.tags + 1 + rng.randrange(2)) % 4 if change == "tags" else old.tags
+    valid = old.valid if change in ("tags", "form") else change != "invalid"
+    name = _new_name(rng, old, change)
     return Version(name, content, form, tags, valid, _duration(rng, spec, valid))
 
 

@@ -58,43 +58,64 @@ def shaped(result: Result, *parts: str) -> Result:
 
 
 # --- regression tests: each a seed the explorer found failing ---------------------------------------
-@pytest.mark.xfail(strict=True, reason="engine: a failed Update-replacement leaves the failed new-name job; "
-                   "the rollback Update keeps the old physical id and nothing removes it (issue 15 §1.3)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine: a failed Update-replacement leaves the failed new-name job; "
+    "the rollback Update keeps the old physical id and nothing removes it (issue 15 §1.3)",
+)
 def test_failed_replacement_leaves_its_failed_job_seed_21(explore: object) -> None:
     holds(shaped(explore(21), "compilation_job", "update v1 (invalid)"))  # type: ignore[operator]
 
 
-@pytest.mark.xfail(strict=True, reason="engine: a failed Update-replacement of a flow definition leaves the "
-                   "Failed new-name flow definition outside the stack (issue 15 §1.3)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine: a failed Update-replacement of a flow definition leaves the "
+    "Failed new-name flow definition outside the stack (issue 15 §1.3)",
+)
 def test_failed_flow_replacement_leaves_its_failed_flow_definition_seed_6(explore: object) -> None:
     holds(shaped(explore(6), "flow_definition", "update v2 (invalid)"))  # type: ignore[operator]
 
 
-@pytest.mark.xfail(strict=True, reason="engine: a cancelled Update-replacement whose job completes while the "
-                   "rollback is under way answers a dead request and leaves its job (issue 15 §1.3, §1.9)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine: a cancelled Update-replacement whose job completes while the "
+    "rollback is under way answers a dead request and leaves its job (issue 15 §1.3, §1.9)",
+)
 def test_cancelled_replacement_that_completes_leaves_its_job_seed_31(explore: object) -> None:
     holds(shaped(explore(31), "update v1 (content), a sibling fails"))  # type: ignore[operator]
 
 
-@pytest.mark.xfail(strict=True, reason="construct IAM: after a rename the cleanup Delete of the old explicit "
-                   "name is denied (the policy names only the current app's names): the old job stays (§1.1)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="construct IAM: after a rename the cleanup Delete of the old explicit "
+    "name is denied (the policy names only the current app's names): the old job stays (§1.1)",
+)
 def test_rename_cleanup_is_denied_and_orphans_the_old_job_seed_12(explore: object) -> None:
     holds(shaped(explore(12), "update v3 (rename)", "name=a"))  # type: ignore[operator]
 
 
-@pytest.mark.xfail(strict=True, reason="engine: a change in form only (JSON spacing of DataInputConfig) of an "
-                   "explicit name fails forward and back: UPDATE_ROLLBACK_FAILED (issue 15 §1.2)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine: a change in form only (JSON spacing of DataInputConfig) of an "
+    "explicit name fails forward and back: UPDATE_ROLLBACK_FAILED (issue 15 §1.2)",
+)
 def test_form_only_change_of_an_explicit_name_ends_update_rollback_failed_seed_89(explore: object) -> None:
     holds(shaped(explore(89), "update v1 (form)", "v0: name=a"))  # type: ignore[operator]
 
 
-@pytest.mark.xfail(strict=True, reason="engine: a flow definition that stays Deleting fails the stack's "
-                   "Delete after 540 s: DELETE_FAILED (issue 15 §1.6)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine: a flow definition that stays Deleting fails the stack's "
+    "Delete after 540 s: DELETE_FAILED (issue 15 §1.6)",
+)
 def test_flow_definition_still_deleting_fails_the_stack_delete_seed_38(explore: object) -> None:
     holds(shaped(explore(38), "flow_definition", "flow_deleting_seconds=6876"))  # type: ignore[operator]
 
 
-@pytest.mark.xfail(strict=True, reason="engine: a cancelled Update-replacement of a flow definition leaves the "
-                   "new flow definition Active outside the stack, and a rollback's cleanup is denied (§1.1, §1.3)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine: a cancelled Update-replacement of a flow definition leaves the "
+    "new flow definition Active outside the stack, and a rollback's cleanup is denied (§1.1, §1.3)",
+)
 def test_cancelled_flow_replacement_leaves_it_active_seed_74(explore: object) -> None:
     holds(shaped(explore(74), "flow_definition", "update v1 (content-same-name), a sibling fails"))  # type: ignore[operator]

@@ -33,8 +33,8 @@ sleep on the clock or raise (throttling, a call that hangs).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import botocore.session
