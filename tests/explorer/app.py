@@ -13,20 +13,22 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
+from tests.explorer.kinds import SPECS
 from tests.harness import STACK_ID
 from tests.harness.properties import FLOW_ROLE, JOB_ROLE
 
 STACK_NAME = STACK_ID.split("/")[1]
-JOB_PLACEHOLDER = "explorer-placeholder-job"
-FLOW_PLACEHOLDER = "explorer-placeholder-flow"
-# Construct ids of the handlers the library adds (one per stack and kind).
-HANDLER_IDS = {"compilation_job": "SmcCompilationJobHandler", "flow_definition": "SmcFlowDefinitionHandler"}
+JOB_PLACEHOLDER = SPECS["compilation_job"].placeholder
+FLOW_PLACEHOLDER = SPECS["flow_definition"].placeholder
 
 
 @dataclass(frozen=True)
 class Synthesized:
     template: dict[str, Any]
     generated_names: dict[str, str]  # kind -> the generated name of its resource
+
+    def generated_name(self, kind: str) -> str:
+        return self.generated_names.get(kind, SPECS[kind].generated_name)
 
 
 def _generated_name(template: dict[str, Any], resource_type: str, name_property: str, placeholder: str) -> str:

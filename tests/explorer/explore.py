@@ -42,8 +42,8 @@ class Result:
 
     def report(self) -> str:
         lines = [self.schedule.describe()]
-        if not policy.available():
-            lines.append("  IAM: NOT enforced (tests/harness/iam.py is missing)")
+        if not policy.available(self.schedule.kind):
+            lines.append(f"  IAM: NOT enforced for {self.schedule.kind} (no evaluator, or no construct renders it)")
         lines.append("trace:")
         lines += self.trace
         lines.append("invocations:")
@@ -57,7 +57,7 @@ class Result:
 
 
 def run_seed(seed: int, synthesized: Synthesized, server: ResponseServer) -> Result:
-    schedule = generate(seed, synthesized.generated_names)
+    schedule = generate(seed, synthesized.generated_name)
     run = Run(schedule, synthesized, server)
     try:
         run.run()

@@ -4,7 +4,11 @@ A spec makes a version's properties, sets the fake's script for a name,
 lists the resources of its kind that exist, plants foreign ones, and checks
 an answer's attributes. The model, the schedules and the invariants use
 nothing else of a kind, so another kind plugs in as one more spec in
-:data:`SPECS` (and a fake that serves it).
+:data:`SPECS` (with a fake that serves it, and its handler in ``lambda/<kind>``).
+A kind no construct renders has ``handler_id = None``: its runs enforce no
+policy, and each trace says so. ``weight``: how often schedules pick the kind
+(adding a kind changes what each seed means; the regression tests check the
+shape of their schedules).
 """
 
 from __future__ import annotations
@@ -58,6 +62,10 @@ class Existing:
 
 class KindSpec(Protocol):
     kind: str  # the handler's folder in lambda/
+    weight: int
+    handler_id: str | None  # the construct id of the library's handler, for its policy
+    placeholder: str  # the explicit name the synthesized app gives one resource of this kind
+    generated_name: str  # used when the synthesized app has none of this kind
     resource_type: str
     name_property: str
     arn_attribute: str
@@ -86,6 +94,10 @@ def _arn_names(data: dict[str, Any], attribute: str, physical_id: str) -> str | 
 
 class CompilationJobSpec:
     kind = "compilation_job"
+    weight = 2
+    handler_id: str | None = "SmcCompilationJobHandler"
+    placeholder = "explorer-placeholder-job"
+    generated_name = "teststack--compile-0123456789"
     resource_type = _wire.COMPILATION_JOB_RESOURCE_TYPE
     name_property = _wire.COMPILATION_JOB_NAME
     arn_attribute = _wire.ATTR_COMPILATION_JOB_ARN
@@ -152,6 +164,10 @@ class CompilationJobSpec:
 
 class FlowDefinitionSpec:
     kind = "flow_definition"
+    weight = 1
+    handler_id: str | None = "SmcFlowDefinitionHandler"
+    placeholder = "explorer-placeholder-flow"
+    generated_name = "teststack--review-0123456789"
     resource_type = _wire.FLOW_DEFINITION_RESOURCE_TYPE
     name_property = _wire.FLOW_DEFINITION_NAME
     arn_attribute = _wire.ATTR_FLOW_DEFINITION_ARN

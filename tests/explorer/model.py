@@ -43,7 +43,6 @@ from tests.harness.world import Invocation, LambdaTimedOut
 
 LOGICAL_ID = "Resource"
 POLL_SECONDS = 10.0  # how often CloudFormation's thread looks for an answer (it reacts within this)
-PLACEHOLDERS = {"compilation_job": JOB_PLACEHOLDER, "flow_definition": FLOW_PLACEHOLDER}
 
 
 @dataclass
@@ -198,7 +197,7 @@ class Run:
         self.needs_person: str = ""
         self.hung: set[int] = set()
         self.foreign_before: dict[str, Any] = {}
-        self.enforced = policy.available()
+        self.enforced = policy.available(schedule.kind)
         self.sagemaker = FakeSageMaker()
         self.authorizer = policy.Authorizer(self.enforced, self.sagemaker)
         self.life = ExplorerLifecycle(
@@ -299,7 +298,7 @@ class Run:
         return self.schedule.versions[index]
 
     def name(self, index: int) -> str:
-        return name_of(self.spec, self.version(index), self.synthesized.generated_names[self.spec.kind])
+        return name_of(self.spec, self.version(index), self.synthesized.generated_name(self.spec.kind))
 
     def set_policy(self, index: int | None) -> None:
         """CloudFormation updates the handler's policy (before the resource that depends on it)."""
@@ -309,7 +308,7 @@ class Run:
             return
         name = self.name(index)
         explicit = (name,) if self.version(index).name != "generated" else ()
-        self.authorizer.set(policy.VersionPolicy(self.base_policy, PLACEHOLDERS[self.spec.kind], explicit))
+        self.authorizer.set(policy.VersionPolicy(self.base_policy, self.spec.placeholder, explicit))
         self.note(f"the handler role's policy is that of v{index}")
 
     def status(self, status: str, physical_id: str | None = None) -> None:

@@ -8,6 +8,7 @@ readable form, printed with a failure.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tests.explorer.kinds import SPECS, KindSpec, Version
@@ -170,13 +171,13 @@ def _foreign(rng: random.Random, spec: KindSpec, versions: list[Version], genera
     return tuple(Foreign(name, rng.choice(("none", "other-stack", "other-resource"))) for name in names)
 
 
-def generate(seed: int, generated_names: dict[str, str]) -> Schedule:
-    """The schedule of ``seed`` (``generated_names``: the synthesized app's, per kind)."""
+def generate(seed: int, generated_name: Callable[[str], str]) -> Schedule:
+    """The schedule of ``seed`` (``generated_name``: the synthesized app's, per kind)."""
     rng = random.Random(seed)
-    kind = rng.choice(("compilation_job", "compilation_job", "flow_definition"))
+    kind = rng.choice(tuple(kind for kind, spec in SPECS.items() for _ in range(spec.weight)))
     spec = SPECS[kind]
     versions, ops = _ops(rng, spec)
-    foreign = _foreign(rng, spec, versions, generated_names[kind])
+    foreign = _foreign(rng, spec, versions, generated_name(kind))
     return Schedule(seed, kind, tuple(versions), tuple(ops), _faults(rng), foreign)
 
 
