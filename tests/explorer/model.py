@@ -23,7 +23,7 @@ from typing import Any
 
 from sagemaker_constructs import _wire
 from tests.explorer import policy
-from tests.explorer.app import FLOW_PLACEHOLDER, JOB_PLACEHOLDER, Synthesized
+from tests.explorer.app import Synthesized
 from tests.explorer.kinds import Version
 from tests.explorer.schedule import MAX_EVENT_AGE_SECONDS, Op, Schedule, name_of
 from tests.harness import (
