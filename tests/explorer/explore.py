@@ -13,7 +13,7 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tests.explorer import policy
 from tests.explorer.app import Synthesized, synthesize
@@ -30,6 +30,7 @@ class Result:
     trace: list[str]
     invocations: list[str]
     error: BaseException | None = None
+    run: Run | None = field(default=None, repr=False)
 
     def summary(self) -> str:
         if self.violation is None:
@@ -62,8 +63,8 @@ def run_seed(seed: int, synthesized: Synthesized, server: ResponseServer) -> Res
     try:
         run.run()
     except Exception as error:  # noqa: BLE001 - a crash of the handler or the model is a finding too
-        return Result(schedule, None, run.trace, run.invocation_lines(), error)
-    return Result(schedule, check(run), run.trace, run.invocation_lines())
+        return Result(schedule, None, run.trace, run.invocation_lines(), error, run)
+    return Result(schedule, check(run), run.trace, run.invocation_lines(), run=run)
 
 
 @contextlib.contextmanager

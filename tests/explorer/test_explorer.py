@@ -16,7 +16,9 @@ import pytest
 
 from tests.explorer.app import Synthesized, synthesize
 from tests.explorer.explore import Result, run_seed
-from tests.harness import ResponseServer
+from tests.explorer.invariants import INVARIANTS
+from tests.explorer.model import LOGICAL_ID
+from tests.harness import STACK_ID, ResponseServer, owner_tags
 
 # Seeds whose schedules hold every invariant on the current engine (found by `make explore`).
 PASSING_SEEDS = (1, 2, 3, 4, 7, 8, 9, 10, 11, 13, 15, 16, 17, 18, 19, 20, 22, 23, 24, 25)
@@ -155,3 +157,31 @@ def test_hung_call_is_answered_after_a_short_service_timeout_seed_220(explore: o
 )
 def test_answer_resend_runs_past_the_service_timeout_seed_1958(explore: object) -> None:
     holds(shaped(explore(1958), "flow_definition", "dead_url=", "create v0, a sibling fails"))  # type: ignore[operator]
+
+
+# --- the invariants can fail --------------------------------------------------------------------
+def test_each_invariant_catches_what_it_checks(explore: object) -> None:
+    """After a schedule that holds every invariant, break each one by hand: each check says so."""
+    result = explore(PASSING_SEEDS[0])  # type: ignore[operator]
+    holds(result)
+    run = result.run
+    assert run is not None
+    run.sagemaker.enforce(None)
+    run.sagemaker.interfere = None
+    spec = run.spec
+    broken = {
+        "1": lambda: setattr(run, "needs_person", "DELETE_FAILED"),
+        "2": lambda: spec.plant(run.sagemaker, spec.explicit_name("z"), owner_tags(LOGICAL_ID, STACK_ID)),
+        "3": lambda: (
+            run._plant(spec.explicit_name("y"), "none"),
+            run.sagemaker.jobs.pop(spec.explicit_name("y"), None),
+            run.sagemaker.flows.pop(spec.explicit_name("y"), None),
+        ),
+        "4": lambda: setattr(next(iter(run.chains.values())).invocations[0], "timed_out", True),
+    }
+    for (name, invariant), (number, breaks) in zip(INVARIANTS, broken.items(), strict=False):
+        assert name.startswith(number)
+        assert invariant(run) == [], name
+        breaks()
+        assert invariant(run), f"invariant {name} did not notice"
+    assert spec.attribute_problem(run.sagemaker, "some-name", {spec.arn_attribute: "arn:aws:sagemaker:x/other"})
