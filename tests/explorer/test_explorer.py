@@ -10,7 +10,7 @@ Replay any seed with ``make explore N=1 SEED=<n> TRACE=1``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -19,6 +19,8 @@ from tests.explorer.explore import Result, run_seed
 from tests.explorer.invariants import INVARIANTS
 from tests.explorer.model import LOGICAL_ID
 from tests.harness import STACK_ID, ResponseServer, owner_tags
+
+Explore = Callable[[int], Result]
 
 # Seeds whose schedules hold every invariant on the current engine (found by `make explore`).
 PASSING_SEEDS = (1, 2, 3, 4, 7, 8, 9, 10, 11, 13, 15, 16, 17, 18, 19, 20, 22, 23, 24, 25)
@@ -31,7 +33,7 @@ def synthesized() -> Synthesized:
 
 
 @pytest.fixture
-def explore(synthesized: Synthesized, response_server: ResponseServer) -> Iterator[object]:
+def explore(synthesized: Synthesized, response_server: ResponseServer) -> Iterator[Explore]:
     previous = logging.root.manager.disable
     logging.disable(logging.INFO)  # the handler logs every step; thousands of lines per schedule
 
@@ -47,8 +49,8 @@ def holds(result: Result) -> None:
 
 
 @pytest.mark.parametrize("seed", PASSING_SEEDS)
-def test_schedule_holds_every_invariant(explore: object, seed: int) -> None:
-    holds(explore(seed))  # type: ignore[operator]
+def test_schedule_holds_every_invariant(explore: Explore, seed: int) -> None:
+    holds(explore(seed))
 
 
 def shaped(result: Result, *parts: str) -> Result:
@@ -65,8 +67,8 @@ def shaped(result: Result, *parts: str) -> Result:
     reason="engine: a failed Update-replacement leaves the failed new-name job; "
     "the rollback Update keeps the old physical id and nothing removes it (issue 15 §1.3)",
 )
-def test_failed_replacement_leaves_its_failed_job_seed_21(explore: object) -> None:
-    holds(shaped(explore(21), "compilation_job", "update v1 (invalid)"))  # type: ignore[operator]
+def test_failed_replacement_leaves_its_failed_job_seed_21(explore: Explore) -> None:
+    holds(shaped(explore(21), "compilation_job", "update v1 (invalid)"))
 
 
 @pytest.mark.xfail(
@@ -74,8 +76,8 @@ def test_failed_replacement_leaves_its_failed_job_seed_21(explore: object) -> No
     reason="engine: a failed Update-replacement of a flow definition leaves the "
     "Failed new-name flow definition outside the stack (issue 15 §1.3)",
 )
-def test_failed_flow_replacement_leaves_its_failed_flow_definition_seed_6(explore: object) -> None:
-    holds(shaped(explore(6), "flow_definition", "update v2 (invalid)"))  # type: ignore[operator]
+def test_failed_flow_replacement_leaves_its_failed_flow_definition_seed_6(explore: Explore) -> None:
+    holds(shaped(explore(6), "flow_definition", "update v2 (invalid)"))
 
 
 @pytest.mark.xfail(
@@ -83,8 +85,8 @@ def test_failed_flow_replacement_leaves_its_failed_flow_definition_seed_6(explor
     reason="engine: a cancelled Update-replacement whose job completes while the "
     "rollback is under way answers a dead request and leaves its job (issue 15 §1.3, §1.9)",
 )
-def test_cancelled_replacement_that_completes_leaves_its_job_seed_31(explore: object) -> None:
-    holds(shaped(explore(31), "update v1 (content), a sibling fails"))  # type: ignore[operator]
+def test_cancelled_replacement_that_completes_leaves_its_job_seed_31(explore: Explore) -> None:
+    holds(shaped(explore(31), "update v1 (content), a sibling fails"))
 
 
 @pytest.mark.xfail(
@@ -92,8 +94,8 @@ def test_cancelled_replacement_that_completes_leaves_its_job_seed_31(explore: ob
     reason="construct IAM: after a rename the cleanup Delete of the old explicit "
     "name is denied (the policy names only the current app's names): the old job stays (§1.1)",
 )
-def test_rename_cleanup_is_denied_and_orphans_the_old_job_seed_12(explore: object) -> None:
-    holds(shaped(explore(12), "update v3 (rename)", "name=a"))  # type: ignore[operator]
+def test_rename_cleanup_is_denied_and_orphans_the_old_job_seed_12(explore: Explore) -> None:
+    holds(shaped(explore(12), "update v3 (rename)", "name=a"))
 
 
 @pytest.mark.xfail(
@@ -101,8 +103,8 @@ def test_rename_cleanup_is_denied_and_orphans_the_old_job_seed_12(explore: objec
     reason="engine: a change in form only (JSON spacing of DataInputConfig) of an "
     "explicit name fails forward and back: UPDATE_ROLLBACK_FAILED (issue 15 §1.2)",
 )
-def test_form_only_change_of_an_explicit_name_ends_update_rollback_failed_seed_89(explore: object) -> None:
-    holds(shaped(explore(89), "update v1 (form)", "v0: name=a"))  # type: ignore[operator]
+def test_form_only_change_of_an_explicit_name_ends_update_rollback_failed_seed_89(explore: Explore) -> None:
+    holds(shaped(explore(89), "update v1 (form)", "v0: name=a"))
 
 
 @pytest.mark.xfail(
@@ -110,8 +112,8 @@ def test_form_only_change_of_an_explicit_name_ends_update_rollback_failed_seed_8
     reason="engine: a flow definition that stays Deleting fails the stack's "
     "Delete after 540 s: DELETE_FAILED (issue 15 §1.6)",
 )
-def test_flow_definition_still_deleting_fails_the_stack_delete_seed_38(explore: object) -> None:
-    holds(shaped(explore(38), "flow_definition", "flow_deleting_seconds=6876"))  # type: ignore[operator]
+def test_flow_definition_still_deleting_fails_the_stack_delete_seed_38(explore: Explore) -> None:
+    holds(shaped(explore(38), "flow_definition", "flow_deleting_seconds=6876"))
 
 
 @pytest.mark.xfail(
@@ -119,8 +121,8 @@ def test_flow_definition_still_deleting_fails_the_stack_delete_seed_38(explore: 
     reason="engine: a cancelled Update-replacement of a flow definition leaves the "
     "new flow definition Active outside the stack, and a rollback's cleanup is denied (§1.1, §1.3)",
 )
-def test_cancelled_flow_replacement_leaves_it_active_seed_74(explore: object) -> None:
-    holds(shaped(explore(74), "flow_definition", "update v1 (content-same-name), a sibling fails"))  # type: ignore[operator]
+def test_cancelled_flow_replacement_leaves_it_active_seed_74(explore: Explore) -> None:
+    holds(shaped(explore(74), "flow_definition", "update v1 (content-same-name), a sibling fails"))
 
 
 @pytest.mark.xfail(
@@ -128,8 +130,8 @@ def test_cancelled_flow_replacement_leaves_it_active_seed_74(explore: object) ->
     reason="engine: a change in form only (JSON spacing of the activation conditions) of an explicit-name "
     "flow definition fails forward and back: UPDATE_ROLLBACK_FAILED (issue 15 §1.2)",
 )
-def test_form_only_change_of_a_flow_definition_ends_update_rollback_failed_seed_103(explore: object) -> None:
-    holds(shaped(explore(103), "flow_definition", "update v1 (form)", "v0: name=a"))  # type: ignore[operator]
+def test_form_only_change_of_a_flow_definition_ends_update_rollback_failed_seed_103(explore: Explore) -> None:
+    holds(shaped(explore(103), "flow_definition", "update v1 (form)", "v0: name=a"))
 
 
 @pytest.mark.xfail(
@@ -137,8 +139,8 @@ def test_form_only_change_of_a_flow_definition_ends_update_rollback_failed_seed_
     reason="adapter: when Lambda stops a Delete's invocation mid-call at its timeout, crhelper's timer path "
     "answers FAILED ('Execution timed out'): ROLLBACK_FAILED; it could hand the removal over instead",
 )
-def test_delete_stopped_mid_call_at_the_lambda_timeout_answers_failed_seed_213(explore: object) -> None:
-    holds(shaped(explore(213), "hang=", "create v0, a sibling fails"))  # type: ignore[operator]
+def test_delete_stopped_mid_call_at_the_lambda_timeout_answers_failed_seed_213(explore: Explore) -> None:
+    holds(shaped(explore(213), "hang=", "create v0, a sibling fails"))
 
 
 @pytest.mark.xfail(
@@ -146,8 +148,8 @@ def test_delete_stopped_mid_call_at_the_lambda_timeout_answers_failed_seed_213(e
     reason="adapter: crhelper's timer is armed at the Lambda timeout (900 s), after a flow definition's "
     "600 s ServiceTimeout: a request whose call hangs is answered only after CloudFormation gave up",
 )
-def test_hung_call_is_answered_after_a_short_service_timeout_seed_220(explore: object) -> None:
-    holds(shaped(explore(220), "flow_definition", "hang="))  # type: ignore[operator]
+def test_hung_call_is_answered_after_a_short_service_timeout_seed_220(explore: Explore) -> None:
+    holds(shaped(explore(220), "flow_definition", "hang="))
 
 
 @pytest.mark.xfail(
@@ -155,14 +157,14 @@ def test_hung_call_is_answered_after_a_short_service_timeout_seed_220(explore: o
     reason="adapter: re-sending an answer to a response URL that keeps failing starts a last round that ends "
     "after the request's ServiceTimeout (a cancelled flow Create, its chain 2 s past its 600 s)",
 )
-def test_answer_resend_runs_past_the_service_timeout_seed_1958(explore: object) -> None:
-    holds(shaped(explore(1958), "flow_definition", "dead_url=", "create v0, a sibling fails"))  # type: ignore[operator]
+def test_answer_resend_runs_past_the_service_timeout_seed_1958(explore: Explore) -> None:
+    holds(shaped(explore(1958), "flow_definition", "dead_url=", "create v0, a sibling fails"))
 
 
 # --- the invariants can fail --------------------------------------------------------------------
-def test_each_invariant_catches_what_it_checks(explore: object) -> None:
+def test_each_invariant_catches_what_it_checks(explore: Explore) -> None:
     """After a schedule that holds every invariant, break each one by hand: each check says so."""
-    result = explore(PASSING_SEEDS[0])  # type: ignore[operator]
+    result = explore(PASSING_SEEDS[0])
     holds(result)
     run = result.run
     assert run is not None
