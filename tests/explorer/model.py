@@ -488,9 +488,11 @@ class Run:
         return not self.version(index).valid or self.name(index) in self.foreign_before
 
     def _needs_person(self, status: str, request: Request, old: int, new: int) -> str:
-        """The stack needs a person, unless both versions of the input were invalid, or Lambda
-        lost an event of the request's chain (then only CloudFormation's timeout answers)."""
-        if request.dropped or (self.invalid_input(old) and self.invalid_input(new)):
+        """The stack needs a person, unless an update rolls back between two invalid versions
+        of the input, or Lambda lost an event of the request's chain (then only CloudFormation's
+        timeout answers). A Delete must succeed whatever the input was."""
+        both_invalid = status == "UPDATE_ROLLBACK_FAILED" and self.invalid_input(old) and self.invalid_input(new)
+        if request.dropped or both_invalid:
             self.note(f"{status} (exempt: {'a dropped event' if request.dropped else 'both versions invalid'})")
             return ""
         return status
