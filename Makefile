@@ -72,6 +72,15 @@ typecheck: $(VENV)/.installed
 bench: $(VENV)/.installed node_modules/.installed
 	$(PY) -m bench
 
+## make explore: run N generated schedules from seed SEED against the bundled handlers
+## (tests/explorer); prints progress, and on the first failing seed its trace, the violated
+## invariant and the replay command. TRACE=1 prints every trace; KEEP_GOING=1 lists every failing seed.
+N ?= 1000
+SEED ?= 0
+.PHONY: explore
+explore: $(VENV)/.installed
+	$(PY) -m tests.explorer --n $(N) --seed $(SEED) $(if $(TRACE),--trace) $(if $(KEEP_GOING),--keep-going)
+
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
 

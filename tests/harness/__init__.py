@@ -221,9 +221,16 @@ class FakeLambda(StrictFake):
         self.calls: list[dict[str, Any]] = []
         self.on_invoke: Callable[[dict[str, Any]], None] = lambda _event: None
         self.failures: list[Exception] = []
+        # (action, resource ARN, condition context) -> why IAM denies it, or None (the explorer sets it)
+        self.authorize: Callable[[str, str, dict[str, Any]], str | None] | None = None
 
     def invoke(self, **kw: Any) -> dict[str, Any]:
+        from tests.harness.fake_sagemaker import client_error
+
         self.calls.append(kw)
+        denied = self.authorize and self.authorize("lambda:InvokeFunction", str(kw.get("FunctionName")), {})
+        if denied:
+            raise client_error("AccessDeniedException", f"not authorized to invoke: {denied}", status=403)
         if kw.get("FunctionName") != FUNCTION_ARN:
             raise AssertionError(f"the handler invoked another function: {kw.get('FunctionName')}")
         if kw.get("InvocationType") != "Event":
@@ -255,6 +262,8 @@ class FakeCloudFormation(StrictFake):
         # The stack's own status (DescribeStacks); a test sets it, e.g. "UPDATE_ROLLBACK_IN_PROGRESS".
         self.stack_status = "UPDATE_IN_PROGRESS"
         self.stack_checks: list[dict[str, Any]] = []
+        # (action, resource ARN, condition context) -> why IAM denies it, or None (the explorer sets it)
+        self.authorize: Callable[[str, str, dict[str, Any]], str | None] | None = None
 
     def describe_stacks(self, **kw: Any) -> dict[str, Any]:
         from tests.harness.fake_sagemaker import client_error
@@ -268,6 +277,9 @@ class FakeCloudFormation(StrictFake):
         from tests.harness.fake_sagemaker import client_error
 
         self.calls.append(kw)
+        denied = self.authorize and self.authorize("cloudformation:DescribeStackResource", str(kw.get("StackName")), {})
+        if denied:
+            raise client_error("AccessDenied", f"not authorized to perform DescribeStackResource: {denied}", status=403)
         if self.failures:
             raise self.failures.pop(0)
         if kw.get("StackName") != self.stack_id:

@@ -24,11 +24,16 @@ tags (``aws:ResourceTag/<k>``), the request's ``Tags`` (``aws:RequestTag/<k>``,
 ``RoleArn`` and, when it has tags, ``sagemaker:AddTags`` with
 ``sagemaker:TaggingAction`` set to the Create's name. Denied calls
 are in ``fake.denied``. Without a policy, everything is allowed.
+
+One more optional hook (off by default; the explorer in ``tests/explorer`` sets it):
+``fake.interfere(operation, params)`` runs before each call is served, and may
+sleep on the clock or raise (throttling, a call that hangs).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,6 +165,7 @@ class FakeSageMaker(StrictFake):
         self.default_flow_script = Script([(0, "Initializing"), (2, "Active")])
         self.flow_scripts: dict[str, Script] = {}
         self._faults: dict[str, list[Exception]] = {}
+        self.interfere: Callable[[str, dict[str, Any]], None] | None = None
 
     # --- plumbing ---------------------------------------------------------
     def fail(self, operation: str, error: Exception, times: int = 1) -> None:
@@ -182,6 +188,8 @@ class FakeSageMaker(StrictFake):
         if delay:
             self.clock.sleep(delay)
         self._authorize(api_name, params)
+        if self.interfere is not None:
+            self.interfere(operation, params)
         queue = self._faults.get(operation)
         if queue:
             raise queue.pop(0)
