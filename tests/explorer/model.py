@@ -191,7 +191,6 @@ class Run:
         self.requests: list[Request] = []
         self._by_path: dict[str, Request] = {}
         self.trace: list[str] = []
-        self.stack_status = ""
         self.held: str | None = None  # the physical id the stack holds
         self.held_version: int | None = None
         self.needs_person: str = ""
@@ -209,10 +208,20 @@ class Run:
             seed=schedule.seed,
         )
         self.life.run_model = self
+        self.stack_status = ""
         self.world = self.life.world
         self.delivery = Delivery(self, random.Random(schedule.seed * 7919 + 2))
         self.base_policy = policy.documents(synthesized, self.spec.kind) if self.enforced else []
         self._wire_fakes()
+
+    @property
+    def stack_status(self) -> str:
+        """The stack's status, as DescribeStacks tells the handler."""
+        return str(self.life.cloudformation.stack_status)
+
+    @stack_status.setter
+    def stack_status(self, status: str) -> None:
+        self.life.cloudformation.stack_status = status
 
     # -- set-up ------------------------------------------------------------------------------------
     def _wire_fakes(self) -> None:

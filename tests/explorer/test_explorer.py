@@ -62,65 +62,30 @@ def shaped(result: Result, *parts: str) -> Result:
 
 
 # --- regression tests: each a seed the explorer found failing ---------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: a failed Update-replacement leaves the failed new-name job; "
-    "the rollback Update keeps the old physical id and nothing removes it (issue 15 §1.3)",
-)
 def test_failed_replacement_leaves_its_failed_job_seed_21(explore: Explore) -> None:
     holds(shaped(explore(21), "compilation_job", "update v1 (invalid)"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: a failed Update-replacement of a flow definition leaves the "
-    "Failed new-name flow definition outside the stack (issue 15 §1.3)",
-)
 def test_failed_flow_replacement_leaves_its_failed_flow_definition_seed_6(explore: Explore) -> None:
     holds(shaped(explore(6), "flow_definition", "update v2 (invalid)"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: a cancelled Update-replacement whose job completes while the "
-    "rollback is under way answers a dead request and leaves its job (issue 15 §1.3, §1.9)",
-)
 def test_cancelled_replacement_that_completes_leaves_its_job_seed_31(explore: Explore) -> None:
     holds(shaped(explore(31), "update v1 (content), a sibling fails"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="construct IAM: after a rename the cleanup Delete of the old explicit "
-    "name is denied (the policy names only the current app's names): the old job stays (§1.1)",
-)
 def test_rename_cleanup_is_denied_and_orphans_the_old_job_seed_12(explore: Explore) -> None:
     holds(shaped(explore(12), "update v3 (rename)", "name=a"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: a change in form only (JSON spacing of DataInputConfig) of an "
-    "explicit name fails forward and back: UPDATE_ROLLBACK_FAILED (issue 15 §1.2)",
-)
 def test_form_only_change_of_an_explicit_name_ends_update_rollback_failed_seed_89(explore: Explore) -> None:
     holds(shaped(explore(89), "update v1 (form)", "v0: name=a"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: a flow definition that stays Deleting fails the stack's "
-    "Delete after 540 s: DELETE_FAILED (issue 15 §1.6)",
-)
 def test_flow_definition_still_deleting_fails_the_stack_delete_seed_38(explore: Explore) -> None:
     holds(shaped(explore(38), "flow_definition", "flow_deleting_seconds=6876"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: a cancelled Update-replacement of a flow definition leaves the "
-    "new flow definition Active outside the stack, and a rollback's cleanup is denied (§1.1, §1.3)",
-)
 def test_cancelled_flow_replacement_leaves_it_active_seed_74(explore: Explore) -> None:
     holds(shaped(explore(74), "flow_definition", "update v1 (content-same-name), a sibling fails"))
 
@@ -143,11 +108,6 @@ def test_delete_stopped_mid_call_at_the_lambda_timeout_answers_failed_seed_213(e
     holds(shaped(explore(213), "hang=", "create v0, a sibling fails"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="adapter: crhelper's timer is armed at the Lambda timeout (900 s), after a flow definition's "
-    "600 s ServiceTimeout: a request whose call hangs is answered only after CloudFormation gave up",
-)
 def test_hung_call_is_answered_after_a_short_service_timeout_seed_220(explore: Explore) -> None:
     holds(shaped(explore(220), "flow_definition", "hang="))
 
@@ -189,12 +149,6 @@ def test_each_invariant_catches_what_it_checks(explore: Explore) -> None:
     assert spec.attribute_problem(run.sagemaker, "some-name", {spec.arn_attribute: "arn:aws:sagemaker:x/other"})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: a removal whose next pause does not fit before its deadline hands over instead of "
-    "answering (remove: pause_or_stop), so the answer waits on a continuation; Lambda delivered it late, "
-    "and the rollback Delete was not answered within its ServiceTimeout",
-)
 def test_removal_near_its_deadline_hands_over_and_its_late_continuation_misses_the_answer_seed_1216(
     explore: Explore,
 ) -> None:

@@ -269,6 +269,9 @@ class FakeCloudFormation(StrictFake):
         from tests.harness.fake_sagemaker import client_error
 
         self.stack_checks.append(kw)
+        denied = self.authorize and self.authorize("cloudformation:DescribeStacks", str(kw.get("StackName")), {})
+        if denied:
+            raise client_error("AccessDenied", f"not authorized to perform DescribeStacks: {denied}", status=403)
         if kw.get("StackName") != self.stack_id:
             raise client_error("ValidationError", f"Stack with id {kw.get('StackName')} does not exist")
         return {"Stacks": [{"StackId": self.stack_id, "StackName": "TestStack", "StackStatus": self.stack_status}]}
