@@ -43,10 +43,16 @@ PY314_ARGS ?=
 test-py314: $(VENV)/.installed
 	$(PY) -m scripts.py314 $(PY314_ARGS)
 
-## make lint: ruff, then the type checks.
+## make lint: ruff, the type checks, then radon on the handlers: no function in lambda/ above
+## cyclomatic complexity 10, and every file in lambda/ rated A for maintainability.
 lint: $(VENV)/.installed typecheck
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@too_complex=$$($(VENV)/bin/radon cc --min C -s lambda); \
+	if [ -n "$$too_complex" ]; then echo "radon cc: above complexity 10:"; echo "$$too_complex"; exit 1; fi
+	@not_a=$$($(VENV)/bin/radon mi --min B -s lambda); \
+	if [ -n "$$not_a" ]; then echo "radon mi: not rated A:"; echo "$$not_a"; exit 1; fi
+	@echo "radon: every function in lambda/ at most complexity 10, every file rated A"
 
 ## make typecheck: mypy --strict on the package, then on each handler as it is bundled
 ## (its modules import each other as top-level modules there; crhelper is the installed one).

@@ -118,10 +118,18 @@ class HandlerFunction(Construct):
                 _wire.ENV_RESOURCE_COUNT: Lazy.string(_Later(lambda: str(self.resource_count))),
                 _wire.ENV_DESCRIBE_BUDGET: budget,
             },
-            # No async retries by Lambda: a timed-out invocation has already answered (crhelper's
-            # timer), and a retry could start a job after the rollback removed it. CloudFormation
-            # and the handler's own hand-over are the only retries.
+            # Asynchronous invocation limits, set deliberately (they govern the hand-overs):
+            # - No retries by Lambda: every path answers before the invocation ends (a timed-out
+            #   one through crhelper's timer), and a retry could start a job after the rollback
+            #   removed it. CloudFormation and the handler's own hand-over are the only retries.
+            # - Maximum event age: the longest Lambda allows (6 h). A continuation delayed in the
+            #   queue (throttling, concurrency) still arrives and stops and deletes what a
+            #   cancelled request made (it gets _wire.CLEANUP_SECONDS past its dead deadline).
+            # - No on-failure destination: an event that expires is dropped (Lambda counts it in
+            #   AsyncEventsDropped). Cleanup never depends on it: a request whose continuation is
+            #   lost times out, and the rollback removes what the failed version made.
             retry_attempts=0,
+            max_event_age=Duration.seconds(_wire.HANDLER_MAX_EVENT_AGE_SECONDS),
         )
         self.log_group.grant_write(self.role)
         self.service_token = self.function.function_arn  # what each custom resource names

@@ -57,6 +57,14 @@ HANDLER_MODULES = (
     "properties",
     "_wire",
     "model_sources",
+    "outcomes",
+    "continuation",
+    "kinds",
+    "invocation",
+    "stack",
+    "steps",
+    "runner",
+    "decide",
     "crhelper",
 )
 REGION = "us-east-1"
@@ -244,6 +252,17 @@ class FakeCloudFormation(StrictFake):
         self.resources: dict[str, StackResource] = {}
         self.calls: list[dict[str, Any]] = []
         self.failures: list[Exception] = []
+        # The stack's own status (DescribeStacks); a test sets it, e.g. "UPDATE_ROLLBACK_IN_PROGRESS".
+        self.stack_status = "UPDATE_IN_PROGRESS"
+        self.stack_checks: list[dict[str, Any]] = []
+
+    def describe_stacks(self, **kw: Any) -> dict[str, Any]:
+        from tests.harness.fake_sagemaker import client_error
+
+        self.stack_checks.append(kw)
+        if kw.get("StackName") != self.stack_id:
+            raise client_error("ValidationError", f"Stack with id {kw.get('StackName')} does not exist")
+        return {"Stacks": [{"StackId": self.stack_id, "StackName": "TestStack", "StackStatus": self.stack_status}]}
 
     def describe_stack_resource(self, **kw: Any) -> dict[str, Any]:
         from tests.harness.fake_sagemaker import client_error

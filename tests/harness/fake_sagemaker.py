@@ -288,6 +288,7 @@ class FakeSageMaker(StrictFake):
             "CompilationJobName": name,
             "CompilationJobArn": self._arn("compilation-job", name),
             "CompilationJobStatus": status,
+            "CreationTime": job.created,
             "RoleArn": request["RoleArn"],
             "StoppingCondition": request.get("StoppingCondition", {}),
             "OutputConfig": request["OutputConfig"],

@@ -717,11 +717,12 @@ def test_no_permission_left_for_eventbridge_polling(built: Built) -> None:
     ]
 
 
-def test_stack_check_is_describe_stack_resource_on_this_stack_only(built: Built) -> None:
+def test_stack_check_is_describe_stack_resource_and_stacks_on_this_stack_only(built: Built) -> None:
     stack = built.stacks["Jobs"]
     statements = statements_of_role(built.template("Jobs"), stack, handler_of(stack).role)
     (check,) = statements_with(statements, "cloudformation:DescribeStackResource")
-    assert actions_of(check) == ["cloudformation:DescribeStackResource"]
+    # DescribeStacks (issue 15 defect 9): whether the stack rolls back.
+    assert actions_of(check) == ["cloudformation:DescribeStackResource", "cloudformation:DescribeStacks"]
     assert check["Resource"] == {"Ref": "AWS::StackId"}
 
 
