@@ -75,3 +75,45 @@ def test_a_late_duplicate_wait_continuation_leaves_the_job_a_later_rename_made_a
 
     assert life.sagemaker.called("stop_compilation_job") == [], "the stale wait stopped the re-made job"
     assert life.first_answer(back).status == "SUCCESS", life.first_answer(back).reason
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a late duplicate wait continuation of a forward Update, arriving while the stack rolls back a later "
+    "change of the same resource, takes itself for cancelled and deletes the stack's live job",
+)
+def test_a_late_duplicate_forward_wait_leaves_the_live_job_during_a_later_rollback(make_lifecycle: Any) -> None:
+    life = make_lifecycle()
+    assert life.run_until_answered(life.event("Create", props(B))).status == "SUCCESS"
+    life.sagemaker.job_scripts[A] = SLOW
+    kept = _capture_wait_hand_overs(life)
+    rename = life.event("Update", props(A), physical_id=B, old_properties=props(B))  # forward: UPDATE_IN_PROGRESS
+    assert life.run_until_answered(rename).status == "SUCCESS"
+    assert kept and kept[0][_wire.CONTINUATION_KEY].get("Forward") is True
+    stale = kept[0]
+    life.lambda_.on_invoke = life._handed_over
+    life.run_all()
+    cleanup_delete(life, life.event("Delete", props(B), physical_id=B), current_physical_id=A)
+    life.cloudformation.stack_status = "UPDATE_COMPLETE"
+    made = life.sagemaker.jobs[A].created
+
+    # Two hours later: a tag change of the same job, then a sibling fails and the stack rolls it back.
+    life.clock.advance(2 * 3600.0)
+    tagged = props(A, Tags=[{"Key": "team", "Value": "vision"}])
+    life.cloudformation.stack_status = "UPDATE_IN_PROGRESS"
+    assert life.run_until_answered(life.event("Update", tagged, physical_id=A, old_properties=props(A))).status == (
+        "SUCCESS"
+    )
+    life.cloudformation.stack_status = "UPDATE_ROLLBACK_IN_PROGRESS"
+    rollback = life.event("Update", props(A), physical_id=A, old_properties=tagged)
+    life.cloudformation.requested("Update", "Resource")  # CloudFormation sent it; it waits in Lambda's queue
+    life.submit(stale)  # the second copy of the rename's wait continuation, delivered now
+    life.submit(rollback, at=life.clock.now() + 30.0)
+    life.run_all()
+
+    assert life.first_answer(rollback).status == "SUCCESS"
+    assert life.cloudformation.resources["Resource"].physical_id == A
+    assert life.sagemaker.called("delete_compilation_job") == [{"CompilationJobName": B}], (
+        "a stale continuation deleted the stack's live job (the rollback then compiled it again)"
+    )
+    assert A in life.sagemaker.jobs and life.sagemaker.jobs[A].created == made
