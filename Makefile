@@ -36,8 +36,9 @@ test: $(VENV)/.installed lint test-py314
 ## requirements*.txt and .venv pin them) once into .py314/, keyed by a stamp of what they are built
 ## from, and runs pytest in it (unshare + chroot; needs root, as CI runs). Left out there: test modules
 ## marked needs_cdk (pytestmark), because they import aws_cdk, which needs jsii and node and is not
-## what runs on Lambda (today one: tests/lambda/compilation_job/test_training_sources.py, which renders
-## its searches with SearchFilter); the summary names them. It fails if any test fails. PY314_ARGS passes pytest
+## what runs on Lambda (today three: test_training_sources.py and defects/test_rollbacks_recall.py render
+## their searches with SearchFilter, test_iam_across_versions.py synthesizes each app version's policy);
+## the summary names them. It fails if any test fails. PY314_ARGS passes pytest
 ## options: make test-py314 PY314_ARGS="-x -k rename".
 PY314_ARGS ?=
 test-py314: $(VENV)/.installed

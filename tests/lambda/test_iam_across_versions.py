@@ -22,6 +22,9 @@ from aws_cdk.assertions import Template
 from sagemaker_constructs import FlowDefinition
 from sagemaker_constructs._naming import stack_prefix
 from sagemaker_constructs._wire import OWNER_TAG_KEYS
+
+# It renders the construct (aws_cdk): left out of the Python 3.14 run (make test-py314), which has no aws_cdk.
+pytestmark = pytest.mark.needs_cdk
 from tests.constructs.builders import small_job
 from tests.constructs.flow_definition.inputs import required
 from tests.harness import ACCOUNT, REGION, Lifecycle, as_made_by_handler

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from sagemaker_constructs.model_source import SearchFilter
 
 from ..compilation_job.test_training_sources import NAME, best_source, job_properties, training_job
+
+# It renders the construct (aws_cdk): left out of the Python 3.14 run (make test-py314), which has no aws_cdk.
+pytestmark = pytest.mark.needs_cdk
 
 FIRST = SearchFilter("TrainingJobName", "In", ["a", "b"])
 SECOND = SearchFilter("TrainingJobName", "In", ["b", "c"])
