@@ -292,12 +292,14 @@ class Adapter(CfnResource):
         delivered = _deliver(self._response_url, body)
         deadline = self._answer_deadline()
         room = RESEND_PAUSE_SECONDS + SEND_WORST_CASE_SECONDS + engine.CALL_WORST_SECONDS
-        while not delivered and self._time_left() > room and float(clock.now()) + RESEND_PAUSE_SECONDS < deadline:
+        # A round (pause, then up to SEND_WORST_CASE_SECONDS of sending) starts only if it ends by the deadline.
+        resend_round = RESEND_PAUSE_SECONDS + SEND_WORST_CASE_SECONDS
+        while not delivered and self._time_left() > room and float(clock.now()) + resend_round <= deadline:
             clock.sleep(RESEND_PAUSE_SECONDS)
             delivered = _deliver(self._response_url, body)
         if delivered or self._time_left() < engine.CALL_WORST_SECONDS + 1.0 or not self._context_in:
             return
-        if float(clock.now()) + RESEND_PAUSE_SECONDS >= deadline:
+        if float(clock.now()) + resend_round > deadline:
             logger.error("the answer was not delivered before CloudFormation's deadline")
             return
         try:

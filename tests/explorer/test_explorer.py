@@ -112,11 +112,6 @@ def test_hung_call_is_answered_after_a_short_service_timeout_seed_220(explore: E
     holds(shaped(explore(220), "flow_definition", "hang="))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="adapter: re-sending an answer to a response URL that keeps failing starts a last round that ends "
-    "after the request's ServiceTimeout (a cancelled flow Create, its chain 2 s past its 600 s)",
-)
 def test_answer_resend_runs_past_the_service_timeout_seed_1958(explore: Explore) -> None:
     holds(shaped(explore(1958), "flow_definition", "dead_url=", "create v0, a sibling fails"))
 
