@@ -44,9 +44,9 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
 
 
 def _normalized(request: dict[str, Any]) -> dict[str, Any]:
-    input_config = dict(request.get(_wire.INPUT_CONFIG) or {})
-    output_config = dict(request.get(_wire.OUTPUT_CONFIG) or {})
-    vpc = request.get(_wire.VPC_CONFIG) or {}
+    input_config = properties.member(request, _wire.INPUT_CONFIG)
+    output_config = properties.member(request, _wire.OUTPUT_CONFIG)
+    vpc = properties.member(request, _wire.VPC_CONFIG)
     return {
         "RoleArn": request.get(_wire.ROLE_ARN),
         "ModelPackageVersionArn": request.get(_wire.MODEL_PACKAGE_VERSION_ARN),
@@ -59,15 +59,15 @@ def _normalized(request: dict[str, Any]) -> dict[str, Any]:
         "OutputConfig.TargetPlatform": output_config.get("TargetPlatform") or None,
         "OutputConfig.CompilerOptions": properties.json_or_text(output_config.get("CompilerOptions")),
         "OutputConfig.KmsKeyId": output_config.get("KmsKeyId") or None,
-        "StoppingCondition.MaxRuntimeInSeconds": (request.get(_wire.STOPPING_CONDITION) or {}).get(
+        "StoppingCondition.MaxRuntimeInSeconds": properties.member(request, _wire.STOPPING_CONDITION).get(
             "MaxRuntimeInSeconds"
         ),
-        "VpcConfig": {k: sorted(v) for k, v in vpc.items()} or None,
+        "VpcConfig": {k: sorted(v) if isinstance(v, list) else v for k, v in vpc.items()} or None,
     }
 
 
 def _runtime_problems(desired: Desired) -> list[str]:
-    runtime = (desired.request.get(_wire.STOPPING_CONDITION) or {}).get("MaxRuntimeInSeconds")
+    runtime = properties.member(desired.request, _wire.STOPPING_CONDITION).get("MaxRuntimeInSeconds")
     limit = desired.service_timeout - _wire.SERVICE_TIMEOUT_MARGIN_SECONDS
     if not isinstance(runtime, int) or runtime <= limit:
         return []
@@ -89,8 +89,8 @@ def _stage_problems(desired: Desired) -> list[str]:
 def _source_problems(desired: Desired) -> list[str]:
     text = desired.options.get(_wire.OPT_MODEL_SOURCE)
     if text is None:
-        has_model = desired.request.get(_wire.MODEL_PACKAGE_VERSION_ARN) or (
-            desired.request.get(_wire.INPUT_CONFIG) or {}
+        has_model = desired.request.get(_wire.MODEL_PACKAGE_VERSION_ARN) or properties.member(
+            desired.request, _wire.INPUT_CONFIG
         ).get("S3Uri")
         if has_model:
             return []
@@ -124,6 +124,8 @@ class CompilationJob(Kind):
     deadline_margin = 180.0
     failure_lead = "Compilation job ended badly; details in the handler's CloudWatch log."
     default_service_timeout = _wire.SERVICE_TIMEOUT_MAX_SECONDS
+    # Where a CDK asset is copied from is not the job: the staged S3Uri, compared, carries the asset's hash.
+    options_not_compared = frozenset({_wire.OPT_STAGE_MODEL_FROM})
 
     # -- reading properties -------------------------------------------------------------
     def parse(self, resource_properties: Any, validate: properties.Validator | None) -> Desired:

@@ -34,14 +34,16 @@ LOOP_FIELDS = ("WorkteamArn", "HumanTaskUiArn", "TaskTitle", "TaskDescription", 
 
 
 def _conditions(request: dict[str, Any]) -> Any:
-    config = (request.get(_wire.HUMAN_LOOP_ACTIVATION_CONFIG) or {}).get("HumanLoopActivationConditionsConfig") or {}
+    config = properties.member(
+        properties.member(request, _wire.HUMAN_LOOP_ACTIVATION_CONFIG), "HumanLoopActivationConditionsConfig"
+    )
     return properties.json_or_text(config.get("HumanLoopActivationConditions"))
 
 
 def _normalized(request: dict[str, Any], optional_fields: tuple[str, ...]) -> dict[str, Any]:
-    loop = dict(request.get(_wire.HUMAN_LOOP_CONFIG) or {})
-    output = dict(request.get(_wire.FLOW_OUTPUT_CONFIG) or {})
-    source = request.get(_wire.HUMAN_LOOP_REQUEST_SOURCE) or {}
+    loop = properties.member(request, _wire.HUMAN_LOOP_CONFIG)
+    output = properties.member(request, _wire.FLOW_OUTPUT_CONFIG)
+    source = properties.member(request, _wire.HUMAN_LOOP_REQUEST_SOURCE)
     normalized: dict[str, Any] = {
         "RoleArn": request.get(_wire.ROLE_ARN),
         "HumanLoopRequestSource": source.get("AwsManagedHumanLoopRequestSource"),

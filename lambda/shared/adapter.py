@@ -78,7 +78,7 @@ import aws_calls
 import clients
 import engine
 import properties
-from continuation import PHASE_ANSWER, Continuation
+from continuation import PHASE_ANSWER, PHASE_REMOVE, Continuation
 from crhelper.resource_helper import FAILED, SUCCESS, CfnResource
 
 logger = logging.getLogger(__name__)
@@ -91,8 +91,12 @@ SEND_BACKOFF_CAP_SECONDS = 4.0
 SEND_WORST_CASE_SECONDS = SEND_ATTEMPTS * SEND_TIMEOUT_SECONDS + sum(
     min(2.0 ** (attempt - 1), SEND_BACKOFF_CAP_SECONDS) for attempt in range(1, SEND_ATTEMPTS)
 )
+# crhelper's timer answers FAILED with this reason just before Lambda's timeout.
+TIMER_REASON = "Execution timed out"
 # Between rounds of delivering an answer that did not get through.
 RESEND_PAUSE_SECONDS = 10.0
+# One round of re-sending: the pause, then up to SEND_WORST_CASE_SECONDS of sending.
+RESEND_ROUND_SECONDS = RESEND_PAUSE_SECONDS + SEND_WORST_CASE_SECONDS
 # crhelper members this adapter overrides or relies on (fingerprinted by a test).
 OVERRIDES = ("_polling_init", "_send")
 RELIED_ON = (
@@ -288,16 +292,14 @@ class Adapter(CfnResource):
 
     # -- override 2: the answer -----------------------------------------------------------------
     def _send(self, status: str | None = None, reason: str = "", send_response: Any = None) -> None:
+        if status == FAILED and reason == TIMER_REASON and self._hand_over_removal():
+            return
         body = self.response_body(status, reason)
-        delivered = _deliver(self._response_url, body)
         deadline = self._answer_deadline()
-        room = RESEND_PAUSE_SECONDS + SEND_WORST_CASE_SECONDS + engine.CALL_WORST_SECONDS
-        while not delivered and self._time_left() > room and float(clock.now()) + RESEND_PAUSE_SECONDS < deadline:
-            clock.sleep(RESEND_PAUSE_SECONDS)
-            delivered = _deliver(self._response_url, body)
+        delivered = self._delivered(body, deadline)
         if delivered or self._time_left() < engine.CALL_WORST_SECONDS + 1.0 or not self._context_in:
             return
-        if float(clock.now()) + RESEND_PAUSE_SECONDS >= deadline:
+        if float(clock.now()) + RESEND_ROUND_SECONDS > deadline:
             logger.error("the answer was not delivered before CloudFormation's deadline")
             return
         try:
@@ -305,6 +307,40 @@ class Adapter(CfnResource):
             self.hand_over(undelivered.dump())
         except Exception:
             logger.exception("could not hand over the undelivered answer")
+
+    def _delivered(self, body: dict[str, Any], deadline: float) -> bool:
+        """Send the answer, and again in rounds while this invocation has room; a round
+        starts only if it ends by the deadline."""
+        delivered = _deliver(self._response_url, body)
+        room = RESEND_ROUND_SECONDS + engine.CALL_WORST_SECONDS
+        while not delivered and self._time_left() > room and float(clock.now()) + RESEND_ROUND_SECONDS <= deadline:
+            clock.sleep(RESEND_PAUSE_SECONDS)
+            delivered = _deliver(self._response_url, body)
+        return delivered
+
+    def _hand_over_removal(self) -> bool:
+        """crhelper's timer: Lambda stops this invocation mid-call (a call that hangs). A
+        Delete hands its removal over (the same removal again, or a new one for the name
+        its properties give) instead of answering FAILED: the next invocation removes
+        the resource and answers. True when handed over."""
+        event = self._event_in
+        if event.get("RequestType") != "Delete" or not self._context_in:
+            return False
+        removal = Continuation.parse(event.get(_wire.CONTINUATION_KEY))
+        if removal is None:
+            kind = self.kind
+            name = properties.lenient_name(event.get("ResourceProperties"), kind.name_property, kind.name_pattern)
+            final = {"Status": SUCCESS, "PhysicalResourceId": self._identity or name}
+            deadline = self._answer_deadline() - kind.deadline_margin
+            removal = Continuation(PHASE_REMOVE, name or "", deadline, self._answer_started(), final=final)
+        if removal.phase != PHASE_REMOVE or not removal.name:
+            return False
+        try:
+            self.hand_over(removal.dump())
+        except Exception:  # then crhelper's FAILED answer goes out, as before
+            logger.exception("could not hand over the removal at Lambda's timeout")
+            return False
+        return True
 
     def response_body(self, status: str | None, reason: str) -> dict[str, Any]:
         with self._lock:

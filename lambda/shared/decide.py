@@ -19,7 +19,7 @@ import stack
 from continuation import PHASE_ANSWER, PHASE_REMOVE, PHASE_WAIT, Continuation
 from invocation import Run
 from outcomes import FAILED, SUCCESS, Answer, Failure, HandOver, Outcome, OutOfTime
-from properties import Desired, PropertyProblems
+from properties import Desired
 from steps import Removal, Step, Waiting, cancelled, final_answer
 
 logger = logging.getLogger(__name__)
@@ -239,8 +239,9 @@ def _remove_left_over(run: Run, old_properties: Any, outcome: Outcome) -> Outcom
 def _previous(run: Run, old_properties: Any) -> Desired | None:
     try:
         return run.kind.parse(old_properties, None)
-    except PropertyProblems:
-        return None  # the version being left did not parse: it made nothing here
+    except Exception:  # noqa: BLE001 - any version that does not parse made nothing here; never fail on it
+        logger.info("the old properties do not parse: read as no earlier version")
+        return None
 
 
 def _changed_in_place(run: Run, desired: Desired, previous: Desired | None, existing: dict[str, Any]) -> bool:
@@ -284,6 +285,8 @@ def delete(run: Run, resource_properties: Any) -> Outcome:
     if stack.live_in_stack(run, name):
         logger.warning("%s is the stack's live %s and no Delete is under way: left alone", name, kind.noun)
         return Answer(SUCCESS, run.physical_id)
+    if run.now() >= run.deadline:  # delivered late (Lambda's queue): nobody waits, but the removal still matters
+        run.extend_for_cleanup()
     return remove(run, name)
 
 

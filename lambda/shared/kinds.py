@@ -36,9 +36,9 @@ class Statuses:
         return status in self.stopping or status in self.deleting
 
 
-def _options(desired: Desired) -> dict[str, Any]:
-    """The options, JSON strings read as their values (``ModelSource`` is one)."""
-    return {key: properties.json_or_text(value) for key, value in desired.options.items()}
+def _options(desired: Desired, not_compared: frozenset[str]) -> dict[str, Any]:
+    """The options that make the resource, JSON strings read as their values (``ModelSource`` is one)."""
+    return {key: properties.json_or_text(value) for key, value in desired.options.items() if key not in not_compared}
 
 
 class Kind:
@@ -66,6 +66,8 @@ class Kind:
     # removed (its delete was accepted and cannot be undone); None: wait until it is gone.
     deleting_is_gone_after: float | None = None
     failure_lead = "The resource ended badly; details in the handler's CloudWatch log."
+    # Options that do not make the resource (a change of only these is no change)
+    options_not_compared: frozenset[str] = frozenset()
 
     # -- reading properties ------------------------------------------------------
     def parse(self, resource_properties: Any, validate: properties.Validator | None) -> Desired:
@@ -98,7 +100,8 @@ class Kind:
         """Whether anything but tags and the name changed (a new name is a replacement, not a change),
         by the same normalizing comparison as :meth:`differences` (subnet order, JSON spacing ...)."""
         changed = self.differences(desired.request, previous.request, previous.request)
-        return bool(changed) or _options(desired) != _options(previous)
+        ignored = self.options_not_compared
+        return bool(changed) or _options(desired, ignored) != _options(previous, ignored)
 
     def is_rollback(self, run: Run, desired: Desired, previous: Desired, existing: dict[str, Any]) -> bool:
         """An update rollback: the resource there was made from ``desired`` (the

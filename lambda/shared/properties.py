@@ -187,3 +187,10 @@ def json_or_text(value: Any) -> Any:
         except ValueError:
             return value.strip()
     return value
+
+
+def member(value: Any, key: str) -> dict[str, Any]:
+    """``value[key]`` when both are objects, else an empty one: comparisons and checks
+    also read versions that never validated (an update rollback's old properties)."""
+    found = value.get(key) if isinstance(value, dict) else None
+    return found if isinstance(found, dict) else {}

@@ -248,6 +248,13 @@ class Removal:
         )
 
     def at_deadline(self, run: Run) -> Answer:
+        """A delete SageMaker accepted cannot be undone: the resource is on its way out
+        (a slow, eventually consistent delete), so the removal's own answer stands."""
+        if self.sent["Delete"]:
+            logger.info(
+                "%s is still %s at the deadline; SageMaker accepted its delete: answering", self.name, self.status
+            )
+            return self.final
         return Answer(
             FAILED,
             self.final.physical_id,

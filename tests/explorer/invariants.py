@@ -29,7 +29,7 @@ def answered_in_time(run: Run) -> list[str]:
     problems = [
         f"{r.role} {r.request_type} v{r.version} was not answered within its ServiceTimeout"
         for r in run.requests
-        if r.closed == "timed out" and not r.dropped
+        if r.closed == "timed out" and not r.dropped and not r.unreachable
     ]
     if run.needs_person:
         problems.append(f"the stack is left {run.needs_person}")

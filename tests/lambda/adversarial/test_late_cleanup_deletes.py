@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.harness import StackResource
 from tests.harness.properties import compilation_job_properties as props
 
@@ -20,11 +18,6 @@ A = "teststack--compile-aaaa000000"
 B = "teststack--compile-bbbb000000"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a cleanup Delete delivered after its deadline answers FAILED at once without deleting anything "
-    "(decide.delete never extends for cleanup; Removal's first describe is OutOfTime): the old job is orphaned",
-)
 def test_a_cleanup_delete_delivered_after_its_deadline_still_removes_the_old_job(make_lifecycle: Any) -> None:
     life = make_lifecycle()
     assert life.run_until_answered(life.event("Create", props(A))).status == "SUCCESS"

@@ -10,8 +10,6 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import pytest
-
 from tests.harness.properties import JOB_NAME
 from tests.harness.properties import compilation_job_properties as props
 
@@ -25,11 +23,6 @@ def _staged_from(bucket: str) -> dict[str, Any]:
     return before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an Update that changes only Options.StageModelFrom (same staged S3Uri) fails forward and its rollback "
-    "fails too: UPDATE_ROLLBACK_FAILED (Kind.changed_besides_tags counts every option, is_rollback only API fields)",
-)
 def test_a_rollback_of_a_change_of_the_asset_bucket_only_succeeds(make_lifecycle: Any) -> None:
     life = make_lifecycle()
     before = _staged_from("cdk-hnb659fds-assets-123456789012-us-east-1")

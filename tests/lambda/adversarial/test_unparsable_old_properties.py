@@ -18,12 +18,6 @@ from tests.harness.properties import compilation_job_properties as props
     "field, bad",
     [("StoppingCondition", 900), ("InputConfig", "s3://models/resnet18.tar.gz")],
 )
-@pytest.mark.xfail(
-    strict=True,
-    reason="OldResourceProperties whose StoppingCondition/InputConfig is not an object crash the kind's checks "
-    "(_runtime_problems/_source_problems call .get on a str; decide._previous catches only PropertyProblems): "
-    "the rollback answers FAILED, UPDATE_ROLLBACK_FAILED",
-)
 def test_the_rollback_of_an_update_with_a_property_of_the_wrong_shape_succeeds(
     make_lifecycle: Any, field: str, bad: Any
 ) -> None:
@@ -40,11 +34,6 @@ def test_the_rollback_of_an_update_with_a_property_of_the_wrong_shape_succeeds(
     assert (back.status, back.physical_id) == ("SUCCESS", JOB_NAME), f"UPDATE_ROLLBACK_FAILED: {back.reason}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="OldResourceProperties of a flow definition whose HumanLoopConfig is not an object crash the "
-    "comparison (flow spec _normalized: dict(str)): the rollback answers FAILED, UPDATE_ROLLBACK_FAILED",
-)
 def test_the_rollback_of_a_flow_update_with_a_property_of_the_wrong_shape_succeeds(make_lifecycle: Any) -> None:
     from tests.harness.properties import FLOW_NAME
     from tests.harness.properties import flow_definition_properties as flow_props
