@@ -21,6 +21,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import ReadTimeoutError
+
 from sagemaker_constructs import _wire
 from tests.explorer import policy
 from tests.explorer.app import Synthesized
@@ -28,6 +30,7 @@ from tests.explorer.kinds import Version
 from tests.explorer.schedule import MAX_EVENT_AGE_SECONDS, Op, Schedule, name_of
 from tests.harness import (
     OTHER_STACK_ID,
+    REGION,
     STACK_ID,
     FakeContext,
     Lifecycle,
@@ -42,6 +45,8 @@ from tests.harness.fake_sagemaker import FakeS3, FakeSageMaker, client_error
 from tests.harness.world import Invocation, LambdaTimedOut
 
 LOGICAL_ID = "Resource"
+# A call that gets no answer: connect 3 s + read 10 s, twice, plus botocore's backoff (clients.py).
+SLOW_CALL_SECONDS = 27.0
 POLL_SECONDS = 10.0  # how often CloudFormation's thread looks for an answer (it reacts within this)
 # One round of re-sending an answer (the adapter's RESEND_PAUSE_SECONDS + SEND_WORST_CASE_SECONDS):
 # a response URL that refuses until less than this before the deadline cannot be answered in time.
@@ -257,9 +262,12 @@ class Run:
     def _interfere(self, operation: str, params: dict[str, Any]) -> None:
         faults = self.schedule.faults
         if self.rng.random() < faults.hang:
-            invocation = self.current.invocation
-            self.hung.add(id(invocation))
-            self.world.sleep(invocation.timeout + 1.0)  # Lambda stops the invocation mid-call
+            # A call that gets no answer lasts as long as the handler's clients allow (clients.py:
+            # connect 3 s, read 10 s, 2 attempts) and then fails as botocore fails it. If that
+            # runs into Lambda's timeout, the world stops the invocation there, mid-call.
+            self.hung.add(id(self.current.invocation))
+            self.world.sleep(SLOW_CALL_SECONDS)
+            raise ReadTimeoutError(endpoint_url=f"https://api.sagemaker.{REGION}.amazonaws.com/")
         if self.rng.random() < faults.sagemaker_throttled:
             raise client_error("ThrottlingException", "Rate exceeded")
 
@@ -525,19 +533,14 @@ class Run:
         for path, chain in self.chains.items():
             for inv in chain.invocations:
                 end = "not run" if inv.ended_at is None else f"+{inv.ended_at - self.t0:.0f}s"
-                marks = " [hung in a call]" if id(inv) in self.hung else ""
+                marks = " [a call timed out]" if id(inv) in self.hung else ""
                 marks += " [Lambda timeout]" if inv.timed_out else ""
                 marks += f" handed over x{chain.hand_overs[id(inv)]}" if chain.hand_overs.get(id(inv)) else ""
                 lines.append(f"  {path} {inv.label.split()[0]} +{inv.start - self.t0:.0f}s..{end}{marks}")
         return lines
 
     def timed_out_invocations(self) -> list[Invocation]:
-        return [
-            inv
-            for chain in self.chains.values()
-            for inv in chain.invocations
-            if inv.timed_out and id(inv) not in self.hung
-        ]
+        return [inv for chain in self.chains.values() for inv in chain.invocations if inv.timed_out]
 
 
 __all__ = ["LambdaTimedOut", "Request", "Run"]

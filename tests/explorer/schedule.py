@@ -39,7 +39,7 @@ class Faults:
     drop: float = 0.0  # chance that a self-invocation is never delivered
     invoke_throttled: float = 0.0  # chance that the Invoke call itself is throttled
     sagemaker_throttled: float = 0.0  # per SageMaker call
-    hang: float = 0.0  # per SageMaker call: the call hangs until Lambda's timeout
+    hang: float = 0.0  # per SageMaker call: no answer until the client's timeouts (27 s), then ReadTimeoutError
     dead_url: float = 0.0  # chance that a request's response URL fails for a while
     dead_url_seconds: float = 0.0
     stop_seconds: float = 20.0  # a compilation job's STOPPING

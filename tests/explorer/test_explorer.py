@@ -90,20 +90,10 @@ def test_cancelled_flow_replacement_leaves_it_active_seed_74(explore: Explore) -
     holds(shaped(explore(74), "flow_definition", "update v1 (content-same-name), a sibling fails"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the form-only change now succeeds forward and back; the seed fails later: a call of the invalid "
-    "Update v3 and one of its rollback hang until Lambda's 900 s timeout, past the flow's 600 s ServiceTimeout",
-)
 def test_form_only_change_of_a_flow_definition_ends_update_rollback_failed_seed_103(explore: Explore) -> None:
     holds(shaped(explore(103), "flow_definition", "update v1 (form)", "v0: name=a"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="when Lambda stops a Delete's invocation mid-call, the timer hands the removal over, but in this "
-    "seed that Invoke is throttled 0.5 s before the Lambda timeout (no time to retry): FAILED, ROLLBACK_FAILED",
-)
 def test_delete_stopped_mid_call_at_the_lambda_timeout_answers_failed_seed_213(explore: Explore) -> None:
     holds(shaped(explore(213), "hang=", "create v0, a sibling fails"))
 
