@@ -15,8 +15,8 @@ kind (``tests/lambda/third_kind``), whose API has no Delete and no FailureReason
 
 from __future__ import annotations
 
-import json
 import importlib
+import json
 import types
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -24,8 +24,8 @@ from typing import Any, Protocol
 from sagemaker_constructs import _wire
 from tests.harness import load_handler
 from tests.harness.fake_sagemaker import FakeSageMaker, Script
-from tests.harness.world import World
 from tests.harness.properties import compilation_job_properties, flow_definition_properties
+from tests.harness.world import World
 
 
 @dataclass(frozen=True)
