@@ -13,7 +13,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from tests.explorer.kinds import SPECS
+from tests.explorer.kinds import ALL_SPECS, SPECS
 from tests.harness import STACK_ID
 from tests.harness.properties import FLOW_ROLE, JOB_ROLE
 
@@ -28,7 +28,7 @@ class Synthesized:
     generated_names: dict[str, str]  # kind -> the generated name of its resource
 
     def generated_name(self, kind: str) -> str:
-        return self.generated_names.get(kind, SPECS[kind].generated_name)
+        return self.generated_names.get(kind, ALL_SPECS[kind].generated_name)
 
 
 def _generated_name(template: dict[str, Any], resource_type: str, name_property: str, placeholder: str) -> str:

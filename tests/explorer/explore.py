@@ -2,6 +2,7 @@
 
 make explore N=10000 SEED=0      # seeds 0..9999, progress, the first failure in full
 .venv/bin/python -m tests.explorer --seed 1234 --n 1 --trace   # replay one seed
+make explore KIND=widget N=1000  # every schedule on one kind (the test-only widget kind)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from tests.explorer import policy
 from tests.explorer.app import Synthesized, synthesize
 from tests.explorer.invariants import Violation, check
+from tests.explorer.kinds import ALL_SPECS
 from tests.explorer.model import Run
 from tests.explorer.schedule import Schedule, generate
 from tests.harness import STACK_ID, ResponseServer
@@ -31,6 +33,7 @@ class Result:
     invocations: list[str]
     error: BaseException | None = None
     run: Run | None = field(default=None, repr=False)
+    kind: str | None = None  # the kind chosen for every seed (None: the default mix)
 
     def summary(self) -> str:
         if self.violation is None:
@@ -53,18 +56,22 @@ class Result:
             lines.append(f"the run raised {type(self.error).__name__}: {self.error}")
         if self.violation is not None:
             lines.append("violated: " + self.violation.describe())
-        lines.append(f"replay: make explore N=1 SEED={self.schedule.seed} TRACE=1")
+        lines.append(f"replay: {replay(self.schedule.seed, self.kind)}")
         return "\n".join(lines)
 
 
-def run_seed(seed: int, synthesized: Synthesized, server: ResponseServer) -> Result:
-    schedule = generate(seed, synthesized.generated_name)
+def replay(seed: int, kind: str | None) -> str:
+    return f"make explore N=1 SEED={seed} TRACE=1" + (f" KIND={kind}" if kind else "")
+
+
+def run_seed(seed: int, synthesized: Synthesized, server: ResponseServer, kind: str | None = None) -> Result:
+    schedule = generate(seed, synthesized.generated_name, kind)
     run = Run(schedule, synthesized, server)
     try:
         run.run()
     except Exception as error:  # noqa: BLE001 - a crash of the handler or the model is a finding too
-        return Result(schedule, None, run.trace, run.invocation_lines(), error, run)
-    return Result(schedule, check(run), run.trace, run.invocation_lines(), run=run)
+        return Result(schedule, None, run.trace, run.invocation_lines(), error, run, kind)
+    return Result(schedule, check(run), run.trace, run.invocation_lines(), run=run, kind=kind)
 
 
 @contextlib.contextmanager
@@ -93,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="the first seed")
     parser.add_argument("--trace", action="store_true", help="print every schedule's trace")
     parser.add_argument("--keep-going", action="store_true", help="go on after a failure; list every failing seed")
+    parser.add_argument(
+        "--kind", choices=sorted(ALL_SPECS), help="run every schedule on this kind (default: the mix of the real kinds)"
+    )
     args = parser.parse_args(argv)
     logging.disable(logging.CRITICAL)  # the handler logs every step
     with environment() as server:
@@ -104,7 +114,7 @@ def _explore(args: argparse.Namespace, synthesized: Synthesized, server: Respons
     start = time.monotonic()
     failing: list[tuple[int, str]] = []
     for i, seed in enumerate(range(args.seed, args.seed + args.n), 1):
-        result = run_seed(seed, synthesized, server)
+        result = run_seed(seed, synthesized, server, args.kind)
         if args.trace:
             print(result.report(), flush=True)
         if result.failed:
@@ -117,7 +127,7 @@ def _explore(args: argparse.Namespace, synthesized: Synthesized, server: Respons
     for seed, what in failing:
         print(f"FAILED seed {seed}: {what}")
     if failing:
-        print(f"replay one: make explore N=1 SEED={failing[0][0]} TRACE=1")
+        print(f"replay one: {replay(failing[0][0], args.kind)}")
     print(f"ran {i} schedules in {time.monotonic() - start:.0f}s; {len(failing)} failed")
     return 1 if failing else 0
 

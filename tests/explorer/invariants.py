@@ -37,13 +37,14 @@ def answered_in_time(run: Run) -> list[str]:
 
 
 def owned_is_held(run: Run) -> list[str]:
-    """2. The resources this stack owns are exactly those it holds."""
+    """2. The resources this stack owns are exactly those it holds (but for ended ones an API
+    without a Delete keeps: removing one of those is stopping it)."""
     owned = {e.name: e for e in run.owned()}
     held = {run.held} if run.held else set()
     problems = [
         f"{name} ({e.status}) is owned by the stack but not held by it" + (": still running" if e.running else "")
         for name, e in owned.items()
-        if name not in held
+        if name not in held and not e.ended_for_good
     ]
     if not run.stack_status.endswith("_FAILED"):  # a failed Delete may have removed it: the next one ends it
         problems += [f"the stack holds {name}, which SageMaker does not have" for name in held if name not in owned]

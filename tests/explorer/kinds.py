@@ -8,18 +8,24 @@ nothing else of a kind, so another kind plugs in as one more spec in
 A kind no construct renders has ``handler_id = None``: its runs enforce no
 policy, and each trace says so. ``weight``: how often schedules pick the kind
 (adding a kind changes what each seed means; the regression tests check the
-shape of their schedules).
+shape of their schedules). A kind outside the default mix is in :data:`OTHER_SPECS`
+and runs only when chosen (``make explore KIND=widget``): the test-only widget
+kind (``tests/lambda/third_kind``), whose API has no Delete and no FailureReason.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
+import types
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sagemaker_constructs import _wire
+from tests.harness import load_handler
 from tests.harness.fake_sagemaker import FakeSageMaker, Script
 from tests.harness.properties import compilation_job_properties, flow_definition_properties
+from tests.harness.world import World
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,8 @@ class Existing:
     tags: dict[str, str]
     status: str
     running: bool  # would go on costing or serving (not ended, not on its way out)
+    # Ended, and the API has no Delete: as removed as it can be (it stays, owned or not).
+    ended_for_good: bool = False
 
 
 class KindSpec(Protocol):
@@ -77,6 +85,30 @@ class KindSpec(Protocol):
     def existing(self, fake: FakeSageMaker) -> list[Existing]: ...
     def plant(self, fake: FakeSageMaker, name: str, tags: list[dict[str, str]]) -> None: ...
     def attribute_problem(self, fake: FakeSageMaker, physical_id: str, data: dict[str, Any]) -> str | None: ...
+    def new_fake(self) -> Any: ...
+    def handler(self) -> types.SimpleNamespace: ...
+    def configure(self, fake: Any, faults: Any) -> None: ...
+    def stopped_at(self, fake: Any, name: str) -> float | None: ...
+
+
+class SageMakerKind:
+    """What the two SageMaker kinds share: the fake, the bundled handler, the fault knobs."""
+
+    kind: str
+
+    def new_fake(self) -> Any:
+        return FakeSageMaker()
+
+    def handler(self) -> types.SimpleNamespace:
+        return load_handler(self.kind)
+
+    def configure(self, fake: Any, faults: Any) -> None:
+        fake.STOP_SECONDS = faults.stop_seconds
+        fake.delete_linger_seconds = faults.delete_linger_seconds
+        fake.DELETE_FLOW_SECONDS = faults.flow_deleting_seconds
+
+    def stopped_at(self, fake: Any, name: str) -> float | None:
+        return getattr(fake.jobs.get(name), "stopped_at", None)
 
 
 def user_tags(version: Version) -> list[dict[str, str]]:
@@ -92,7 +124,7 @@ def _arn_names(data: dict[str, Any], attribute: str, physical_id: str) -> str | 
     return None
 
 
-class CompilationJobSpec:
+class CompilationJobSpec(SageMakerKind):
     kind = "compilation_job"
     weight = 2
     handler_id: str | None = "SmcCompilationJobHandler"
@@ -162,7 +194,7 @@ class CompilationJobSpec:
         return None
 
 
-class FlowDefinitionSpec:
+class FlowDefinitionSpec(SageMakerKind):
     kind = "flow_definition"
     weight = 1
     handler_id: str | None = "SmcFlowDefinitionHandler"
@@ -227,4 +259,76 @@ class FlowDefinitionSpec:
         return None
 
 
+class WidgetSpec:
+    """The test-only widget kind (no Delete, no FailureReason) on its test-only handler."""
+
+    kind = "widget"
+    weight = 0  # not in the default mix
+    handler_id: str | None = None  # no construct renders it: no policy to enforce
+    placeholder = "explorer-placeholder-widget"
+    generated_name = "teststack--widget-0123456789"
+    resource_type = "Custom::Widget"
+    name_property = "WidgetName"
+    arn_attribute = "WidgetArn"
+    max_duration = 300.0
+    _SERVICE_TIMEOUTS = (900, 1200)  # a change in form only: the request's, not the widget's
+
+    def explicit_name(self, letter: str) -> str:
+        return f"explorer-widget-{letter}"
+
+    def properties(self, version: Version, name: str) -> dict[str, Any]:
+        size = version.content + 1 if version.valid else 0  # the fake breaks an invalid one at its end
+        return {
+            "WidgetName": name,
+            "Size": str(size),
+            "ServiceTimeout": self._SERVICE_TIMEOUTS[version.form],
+            "Tags": user_tags(version),
+        }
+
+    def install(self, fake: Any, name: str, version: Version) -> None:
+        fake.scripts[name] = (version.duration, not version.valid)
+
+    def existing(self, fake: Any) -> list[Existing]:
+        out = []
+        for name, widget in fake.widgets.items():
+            status = fake._state(widget, name)
+            running = status in ("RUNNING", "HALTING")
+            out.append(Existing(name, dict(widget["Tags"]), status, running, ended_for_good=not running))
+        return out
+
+    def plant(self, fake: Any, name: str, tags: list[dict[str, str]]) -> None:
+        fake.scripts[name] = (3000.0, False)
+        fake.create_widget(WidgetName=name, Size="1", Tags=tags)
+
+    def attribute_problem(self, fake: Any, physical_id: str, data: dict[str, Any]) -> str | None:
+        problem = _arn_names(data, self.arn_attribute, physical_id)
+        if problem:
+            return problem
+        if data.get("WidgetState") != "DONE":
+            return f"WidgetState {data.get('WidgetState')!r} of {physical_id} is not DONE"
+        return None
+
+    def new_fake(self) -> Any:
+        return _third_kind("widgets").FakeWidgets(World())
+
+    def handler(self) -> types.SimpleNamespace:
+        return _third_kind("handler").load()  # type: ignore[no-any-return]
+
+    def configure(self, fake: Any, faults: Any) -> None:
+        fake.halt_seconds = faults.stop_seconds
+
+    def stopped_at(self, fake: Any, name: str) -> float | None:
+        widget = fake.widgets.get(name)
+        return None if widget is None else widget["HaltedAt"]  # type: ignore[no-any-return]
+
+
+def _third_kind(module: str) -> Any:
+    """A module of ``tests/lambda/third_kind`` (``lambda`` is a keyword: no import statement reaches it)."""
+    return importlib.import_module(f"tests.lambda.third_kind.{module}")
+
+
+# The default mix: every seed of `make explore` picks one of these, by weight.
 SPECS: dict[str, KindSpec] = {"compilation_job": CompilationJobSpec(), "flow_definition": FlowDefinitionSpec()}
+# Kinds that run only when chosen (`make explore KIND=widget`, `--kind widget`).
+OTHER_SPECS: dict[str, KindSpec] = {"widget": WidgetSpec()}
+ALL_SPECS: dict[str, KindSpec] = {**SPECS, **OTHER_SPECS}

@@ -37,11 +37,10 @@ from tests.harness import (
     ResponseServer,
     StackResource,
     cfn_event,
-    load_handler,
     owner_tags,
     url_path,
 )
-from tests.harness.fake_sagemaker import FakeS3, FakeSageMaker, client_error
+from tests.harness.fake_sagemaker import FakeS3, client_error
 from tests.harness.world import Invocation, LambdaTimedOut
 
 LOGICAL_ID = "Resource"
@@ -206,10 +205,10 @@ class Run:
         self.hung: set[int] = set()
         self.foreign_before: dict[str, Any] = {}
         self.enforced = policy.available(schedule.kind)
-        self.sagemaker = FakeSageMaker()
+        self.sagemaker: Any = self.spec.new_fake()
         self.authorizer = policy.Authorizer(self.enforced, self.sagemaker)
         self.life = ExplorerLifecycle(
-            load_handler(self.spec.kind),
+            self.spec.handler(),
             server,
             self.sagemaker,
             resource_type=self.spec.resource_type,
@@ -235,9 +234,7 @@ class Run:
     # -- set-up ------------------------------------------------------------------------------------
     def _wire_fakes(self) -> None:
         faults = self.schedule.faults
-        self.sagemaker.STOP_SECONDS = faults.stop_seconds
-        self.sagemaker.delete_linger_seconds = faults.delete_linger_seconds
-        self.sagemaker.DELETE_FLOW_SECONDS = faults.flow_deleting_seconds
+        self.spec.configure(self.sagemaker, faults)
         self.life.cloudformation.resources[LOGICAL_ID] = StackResource("")
         for foreign in self.schedule.foreign:  # planted before the faults and the policy apply
             self._plant(foreign.name, foreign.owner)
@@ -256,8 +253,7 @@ class Run:
 
     def _snapshot(self, name: str) -> Any:
         found = [e for e in self.spec.existing(self.sagemaker) if e.name == name]
-        job = self.sagemaker.jobs.get(name)
-        return (found[0].tags if found else None, getattr(job, "stopped_at", None))
+        return (found[0].tags if found else None, self.spec.stopped_at(self.sagemaker, name))
 
     def _interfere(self, operation: str, params: dict[str, Any]) -> None:
         faults = self.schedule.faults

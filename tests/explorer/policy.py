@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.explorer.app import Synthesized
-from tests.explorer.kinds import SPECS
+from tests.explorer.kinds import ALL_SPECS
 from tests.harness import FUNCTION_ARN
 
 
 def available(kind: str) -> bool:
     """Whether the policy of ``kind``'s handler can be enforced."""
-    return SPECS[kind].handler_id is not None and importlib.util.find_spec("tests.harness.iam") is not None
+    return ALL_SPECS[kind].handler_id is not None and importlib.util.find_spec("tests.harness.iam") is not None
 
 
 def _expand(resources: Any, placeholder: str, arns: dict[str, str]) -> list[str]:
@@ -41,7 +41,7 @@ def documents(synthesized: Synthesized, kind: str) -> list[dict[str, Any]]:
     from tests.harness import iam
 
     template = synthesized.template
-    handler_id = SPECS[kind].handler_id
+    handler_id = ALL_SPECS[kind].handler_id
     assert handler_id is not None
     role = iam.handler_role_id(template, handler_id)
     functions = [

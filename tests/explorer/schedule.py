@@ -11,7 +11,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tests.explorer.kinds import SPECS, KindSpec, Version
+from tests.explorer.kinds import ALL_SPECS, SPECS, KindSpec, Version
 
 # Lambda's default maximum event age for asynchronous invocations (the construct sets none).
 MAX_EVENT_AGE_SECONDS = 21600.0
@@ -71,7 +71,7 @@ class Schedule:
 
     @property
     def spec(self) -> KindSpec:
-        return SPECS[self.kind]
+        return ALL_SPECS[self.kind]
 
     def describe(self) -> str:
         lines = [f"seed {self.seed}: {self.kind}", f"  faults: {self.faults.describe()}"]
@@ -171,11 +171,14 @@ def _foreign(rng: random.Random, spec: KindSpec, versions: list[Version], genera
     return tuple(Foreign(name, rng.choice(("none", "other-stack", "other-resource"))) for name in names)
 
 
-def generate(seed: int, generated_name: Callable[[str], str]) -> Schedule:
-    """The schedule of ``seed`` (``generated_name``: the synthesized app's, per kind)."""
+def generate(seed: int, generated_name: Callable[[str], str], kind: str | None = None) -> Schedule:
+    """The schedule of ``seed`` (``generated_name``: the synthesized app's, per kind).
+    ``kind``: this kind (of :data:`ALL_SPECS`) instead of the mix's pick; the rest of
+    the schedule is drawn as for the mix's kind (durations scaled to the kind)."""
     rng = random.Random(seed)
-    kind = rng.choice(tuple(kind for kind, spec in SPECS.items() for _ in range(spec.weight)))
-    spec = SPECS[kind]
+    picked = rng.choice(tuple(kind for kind, spec in SPECS.items() for _ in range(spec.weight)))
+    kind = kind or picked
+    spec = ALL_SPECS[kind]
     versions, ops = _ops(rng, spec)
     foreign = _foreign(rng, spec, versions, generated_name(kind))
     return Schedule(seed, kind, tuple(versions), tuple(ops), _faults(rng), foreign)

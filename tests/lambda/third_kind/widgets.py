@@ -7,6 +7,7 @@ to show that the engine serves any kind a spec describes."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from tests.harness import ACCOUNT, REGION, StrictFake, load_handler
@@ -56,36 +57,66 @@ KIND = Widget()
 
 
 class FakeWidgets(StrictFake):
-    """Create, Describe and Stop widgets (no Delete), and tag them."""
+    """Create, Describe and Stop widgets (no Delete), and tag them.
+
+    Hooks for the explorer (``tests/explorer``), off by default: ``scripts[name]``
+    = (seconds it runs, whether it ends BROKEN), taken when the widget is made;
+    ``halt_seconds``; ``interfere(operation, params)`` runs before each call
+    (it may sleep on the clock or raise, as :class:`FakeSageMaker`'s does)."""
 
     def __init__(self, world: World) -> None:
         self.world = world
         self.widgets: dict[str, dict[str, Any]] = {}
         self.calls: list[str] = []
         self.broken: set[str] = set()
+        self.scripts: dict[str, tuple[float, bool]] = {}
+        self.halt_seconds = HALT_SECONDS
+        self.interfere: Callable[[str, dict[str, Any]], None] | None = None
+
+    @property
+    def clock(self) -> World:
+        """The world's clock (the harness's Lifecycle sets it, as it does a FakeSageMaker's)."""
+        return self.world
+
+    @clock.setter
+    def clock(self, world: World) -> None:
+        self.world = world
+
+    def _call(self, operation: str, params: dict[str, Any]) -> None:
+        self.calls.append(operation)
+        if self.interfere is not None:
+            self.interfere(operation, params)
 
     def _arn(self, name: str) -> str:
         return f"arn:aws:widgets:{REGION}:{ACCOUNT}:widget/{name}"
 
     def create_widget(self, **params: Any) -> dict[str, Any]:
-        self.calls.append("create_widget")
+        self._call("create_widget", params)
         name = params["WidgetName"]
         if name in self.widgets:
             raise client_error("ResourceInUse", f"widget {name} exists")
         tags = {t["Key"]: t["Value"] for t in params.get("Tags", [])}
-        self.widgets[name] = {"Size": params.get("Size"), "MadeAt": self.world.now(), "Tags": tags, "HaltedAt": None}
+        runs, broken = self.scripts.get(name, (RUN_SECONDS, False))
+        self.widgets[name] = {
+            "Size": params.get("Size"),
+            "MadeAt": self.world.now(),
+            "Tags": tags,
+            "HaltedAt": None,
+            "RunSeconds": runs,
+            "Broken": broken,
+        }
         return {"WidgetArn": self._arn(name)}
 
     def _state(self, widget: dict[str, Any], name: str) -> str:
         now = self.world.now()
         if widget["HaltedAt"] is not None:
-            return "HALTING" if now - widget["HaltedAt"] < HALT_SECONDS else "HALTED"
-        if now - widget["MadeAt"] < RUN_SECONDS:
+            return "HALTING" if now - widget["HaltedAt"] < self.halt_seconds else "HALTED"
+        if now - widget["MadeAt"] < widget["RunSeconds"]:
             return "RUNNING"
-        return "BROKEN" if name in self.broken else "DONE"
+        return "BROKEN" if widget["Broken"] or name in self.broken else "DONE"
 
     def describe_widget(self, **params: Any) -> dict[str, Any]:
-        self.calls.append("describe_widget")
+        self._call("describe_widget", params)
         name = params["WidgetName"]
         widget = self.widgets.get(name)
         if widget is None:
@@ -99,7 +130,7 @@ class FakeWidgets(StrictFake):
         }
 
     def stop_widget(self, **params: Any) -> dict[str, Any]:
-        self.calls.append("stop_widget")
+        self._call("stop_widget", params)
         widget = self.widgets[params["WidgetName"]]
         if self._state(widget, params["WidgetName"]) != "RUNNING":
             raise client_error("ValidationException", "not running")
@@ -110,16 +141,18 @@ class FakeWidgets(StrictFake):
         return self.widgets[arn.rsplit("/", 1)[-1]]
 
     def list_tags(self, **params: Any) -> dict[str, Any]:
+        if self.interfere is not None:
+            self.interfere("list_tags", params)
         tags = self._by_arn(params["ResourceArn"])["Tags"]
         return {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
 
     def add_tags(self, **params: Any) -> dict[str, Any]:
-        self.calls.append("add_tags")
+        self._call("add_tags", params)
         self._by_arn(params["ResourceArn"])["Tags"].update({t["Key"]: t["Value"] for t in params["Tags"]})
         return {}
 
     def delete_tags(self, **params: Any) -> dict[str, Any]:
-        self.calls.append("delete_tags")
+        self._call("delete_tags", params)
         for key in params["TagKeys"]:
             self._by_arn(params["ResourceArn"])["Tags"].pop(key, None)
         return {}
