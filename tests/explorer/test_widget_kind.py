@@ -137,35 +137,21 @@ _TIMER_FAILED = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason=_TIMER_FAILED.format(what="create's rollback Delete", status="ROLLBACK_FAILED"))
 def test_widget_rollback_delete_stopped_mid_call_answers_failed_seed_213(explore: Explore) -> None:
     holds(shaped(explore(213), "hang=", "create v0, a sibling fails"))
 
 
-@pytest.mark.xfail(strict=True, reason=_TIMER_FAILED.format(what="rollback Update", status="UPDATE_ROLLBACK_FAILED"))
 def test_widget_rollback_update_stopped_mid_call_answers_failed_seed_377(explore: Explore) -> None:
     holds(shaped(explore(377), "hang=", "update v1 (rename), a sibling fails"))
 
 
-@pytest.mark.xfail(strict=True, reason=_TIMER_FAILED.format(what="stack's Delete", status="DELETE_FAILED"))
 def test_widget_stack_delete_stopped_mid_call_answers_failed_seed_783(explore: Explore) -> None:
     holds(shaped(explore(783), "hang=", "delete v0"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="adapter/engine: a rollback Delete whose call hangs until Lambda's timeout, with dropped and "
-    "delayed events, is not answered within its 900 s ServiceTimeout: ROLLBACK_FAILED",
-)
 def test_widget_rollback_delete_unanswered_within_its_service_timeout_seed_967(explore: Explore) -> None:
     holds(shaped(explore(967), "hang=", "drop=", "create v0, a sibling fails"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a Create delivered 85 s and 102 s late whose call hangs until Lambda's 900 s timeout runs past "
-    "its 900 s ServiceTimeout: the handler cannot cut a hung call short (invariant 4; with a ServiceTimeout "
-    "no longer than the Lambda timeout this follows from the hang fault; to triage: model or construct)",
-)
 def test_widget_create_hung_until_the_lambda_timeout_outlives_its_service_timeout_seed_301(explore: Explore) -> None:
     holds(shaped(explore(301), "hang=", "duplicate=", "create v0, a sibling fails"))
