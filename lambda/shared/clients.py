@@ -62,8 +62,13 @@ def _sagemaker_model() -> Any:
 
 def request_problems(operation: str, params: dict[str, Any]) -> list[str]:
     """What the SageMaker service model says is wrong with a request: wrong types,
-    missing required members, unknown members (each names the parameter)."""
-    shape = _sagemaker_model().operation_model(operation).input_shape
+    missing required members, unknown members (each names the parameter). An
+    operation the SageMaker model does not have (a kind of another API) is not
+    checked here: its spec's own checks apply."""
+    model = _sagemaker_model()
+    if operation not in model.operation_names:
+        return []
+    shape = model.operation_model(operation).input_shape
     report = ParamValidator().validate(params, shape)
     if not report.has_errors():
         return []

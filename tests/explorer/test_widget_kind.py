@@ -99,13 +99,6 @@ def test_the_widget_invariants_can_fail(explore: Explore) -> None:
 
 
 # --- defects the widget kind shows -------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="adapter: every kind's request is validated against the SageMaker service model "
-    "(adapter.environment passes clients.request_problems, which reads only 'sagemaker'): a kind whose "
-    "Create* is not a SageMaker operation fails every Create with 'Unexpected OperationNotFoundError in the "
-    "handler: CreateWidget'; the explorer's widget handler works around it (handler.ServedWidget.parse)",
-)
 def test_the_widget_kind_as_written_creates_through_the_adapter(response_server: ResponseServer) -> None:
     life = Lifecycle(
         handler.load(widgets.Widget()),
