@@ -141,7 +141,8 @@ def still_wanted(run: Run) -> bool:
     status, physical_id = str(resource.get("ResourceStatus", "")), str(resource.get("PhysicalResourceId") or "")
     if not wanted(status, physical_id, run.physical_id):
         return False
-    if _changed_since_signed(run, resource):  # a late copy: a later request of the resource is the one under way
+    # A late copy: the resource went in progress again since, for a later request.
+    if status.endswith("_IN_PROGRESS") and _changed_since_signed(run, resource):
         logger.info("resource %s changed after this request was sent: no longer wanted", run.logical_id)
         return False
     # A request under way that began going forward, in a stack that now rolls back, is the
