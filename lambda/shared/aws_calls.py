@@ -7,6 +7,7 @@ so one attempt here costs at most :data:`clients.CALL_WORST_SECONDS`.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import random
 from collections.abc import Callable
@@ -149,3 +150,18 @@ def paged(call: Callable[..., dict[str, Any]], key: str, **kwargs: Any) -> list[
         if not token:
             return items
         kwargs["NextToken"] = token
+
+
+def epoch(value: Any) -> float | None:
+    """An AWS timestamp (a datetime from boto3, epoch seconds, or ISO 8601) as epoch
+    seconds; None for anything else."""
+    if isinstance(value, datetime.datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=datetime.UTC)).timestamp()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return epoch(datetime.datetime.fromisoformat(value))
+        except ValueError:
+            return None
+    return None

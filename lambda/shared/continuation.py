@@ -52,12 +52,12 @@ class Continuation:
     name: str = ""
     deadline: float | None = None  # when the request must be answered (engine's deadline)
     started: float | None = None  # when CloudFormation sent the request
-    created: bool = False  # wait: this request made the resource (not adopted)
+    created: bool = False  # wait, remove: this request made the resource (not adopted)
     extra: dict[str, str] = field(default_factory=dict)  # wait: the kind's extra attributes
     next_describe: float | None = None  # wait: where the describe cadence left off
     final: dict[str, Any] = field(default_factory=dict)  # remove: the answer it ends with
     sent: dict[str, bool] = field(default_factory=dict)  # remove: Stop / Delete accepted
-    target: dict[str, str] = field(default_factory=dict)  # remove: the resource it set out to remove
+    target: dict[str, str] = field(default_factory=dict)  # wait, remove: the resource's identity (ARN, CreationTime)
     deleting_since: float | None = None  # remove: first seen deleting
     forward: bool = False  # the request began while its stack went forward (not in a rollback)
     answer: dict[str, Any] = field(default_factory=dict)  # answer: the body to deliver

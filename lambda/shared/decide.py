@@ -314,15 +314,22 @@ def _resume_removal(run: Run, continuation: Continuation) -> Outcome:
     final = final_answer(run, name, continuation.final)
     if run.now() >= run.deadline:  # late: nobody waits for the answer, but the removal still matters
         run.extend_for_cleanup()
-    step = Removal(name, final, continuation.sent, continuation.target, continuation.deleting_since)
+    step = Removal(
+        name, final, continuation.sent, continuation.target, continuation.deleting_since, continuation.created
+    )
     return runner.drive(run, step)
 
 
 def _resume_wait(run: Run, continuation: Continuation) -> Outcome:
     name = continuation.name
     if not stack.still_wanted(run):
-        return _drive_or_answer(run, cancelled(run, name, continuation.created))
+        return _drive_or_answer(run, cancelled(run, name, continuation.created, continuation.target))
     step = Waiting(
-        name, continuation.extra, continuation.created, start_at=continuation.next_describe, check_owner=True
+        name,
+        continuation.extra,
+        continuation.created,
+        start_at=continuation.next_describe,
+        check_owner=True,
+        target=continuation.target,
     )
     return runner.drive(run, step)

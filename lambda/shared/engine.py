@@ -139,6 +139,18 @@ def requested_at(event: dict[str, Any], now: float) -> float:
     return signed
 
 
+def signed_at(event: dict[str, Any], now: float, started: float) -> float:
+    """When CloudFormation signed the request: as :func:`requested_at`, but also for a copy
+    Lambda delivers too late to be answered (up to the maximum event age); ``started``
+    for a continuation or an unknown or implausible signing time."""
+    if _wire.CONTINUATION_KEY in event:
+        return started
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(str(event.get("ResponseURL", ""))).query)
+    signed = _signed_at(query)
+    oldest = now - _wire.SERVICE_TIMEOUT_MAX_SECONDS - _wire.HANDLER_MAX_EVENT_AGE_SECONDS
+    return signed if signed is not None and oldest <= signed <= now else started
+
+
 def request_started(event: dict[str, Any], now: float) -> float:
     """When CloudFormation sent the request an invocation serves: a continuation's
     ``Started`` (``now`` when it has none; one in the future or more than the
@@ -178,6 +190,7 @@ def handle(kind: Kind, env: Env, event: dict[str, Any], on_identity: Callable[[s
     started = request_started(event, now)
     run = Run(kind, env, event, request_deadline(kind, event, started, now))
     run.started = started
+    run.signed = signed_at(event, now, started)
     if on_identity is not None:
         run.on_identity = on_identity
     try:

@@ -73,6 +73,7 @@ class Run:
         self.work_until = min(deadline, self.invocation_until)
         self.interval = env.describe_interval
         self.started = env.clock.now()  # when CloudFormation sent the request (handle() sets it)
+        self.signed = self.started  # the same, known also for a copy too late to be answered (handle() sets it)
         self.forward = False  # the request began while its stack went forward (stack.py sets it)
         self.rolling_back = False  # the request began while its stack rolled back (stack.py sets it)
         self.last_calls = False  # at the deadline: single calls past the usual bound

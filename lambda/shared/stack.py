@@ -28,6 +28,9 @@ ADVISORY_CALL_SECONDS = 20.0
 # Resource states of the stack's own resource in which a request is no longer wanted.
 _GONE_STATUSES = ("DELETE_", "IMPORT_ROLLBACK")
 _GIVEN_UP_STATUSES = frozenset({"CREATE_FAILED", "UPDATE_FAILED"})
+# A stack resource that changed this long after a request was signed changed for a later
+# request (CloudFormation marks it in progress as it sends one; X-Amz-Date has whole seconds).
+LATER_REQUEST_SECONDS = 60.0
 # In a stack status: the stack rolls back (UPDATE_ROLLBACK_IN_PROGRESS, ROLLBACK_IN_PROGRESS ...).
 _ROLLBACK = "ROLLBACK"
 
@@ -48,6 +51,15 @@ def _can_ask(run: Run) -> bool:
 def stack_resource(run: Run) -> tuple[str, str] | None:
     """(status, physical id) of this request's resource in the stack; ("", "")
     when the stack has no such resource; None when CloudFormation could not be asked."""
+    resource = _resource_detail(run)
+    if resource is None or not resource:
+        return None if resource is None else ("", "")
+    return str(resource.get("ResourceStatus", "")), str(resource.get("PhysicalResourceId") or "")
+
+
+def _resource_detail(run: Run) -> dict[str, Any] | None:
+    """This request's StackResourceDetail; {} when the stack has no such resource;
+    None when CloudFormation could not be asked. Remembers when it last changed."""
     if not _can_ask(run):
         return None
     cloudformation = run.env.cloudformation
@@ -58,11 +70,18 @@ def stack_resource(run: Run) -> tuple[str, str] | None:
     )
     if isinstance(detail, Exception):
         if aws_calls.error_code(detail) == "ValidationError" and "does not exist" in aws_calls.error_message(detail):
-            return "", ""
+            return {}
         logger.warning("could not ask CloudFormation about %s (%s)", run.logical_id, detail)
         return None
-    resource = detail.get("StackResourceDetail") or {}
-    return str(resource.get("ResourceStatus", "")), str(resource.get("PhysicalResourceId") or "")
+    resource: dict[str, Any] = detail.get("StackResourceDetail") or {"ResourceStatus": ""}
+    return resource
+
+
+def _changed_since_signed(run: Run, resource: dict[str, Any]) -> bool:
+    """The stack resource changed after this request was signed: a later request of it
+    was sent (or this one was given up). Unknown counts as not changed."""
+    updated = aws_calls.epoch(resource.get("LastUpdatedTimestamp"))
+    return updated is not None and updated > run.signed + LATER_REQUEST_SECONDS
 
 
 def stack_status(run: Run) -> str | None:
@@ -113,14 +132,18 @@ def wanted(resource_status: str, stack_physical_id: str, our_physical_id: str) -
 
 def still_wanted(run: Run) -> bool:
     """False once CloudFormation no longer waits for this request. Unknown counts as wanted."""
-    found = stack_resource(run)
-    if found is None:
+    resource = _resource_detail(run)
+    if resource is None:
         return True
-    if found == ("", ""):
+    if not resource:
         logger.info("resource %s is not in the stack: no longer wanted", run.logical_id)
         return False
-    status, physical_id = found
+    status, physical_id = str(resource.get("ResourceStatus", "")), str(resource.get("PhysicalResourceId") or "")
     if not wanted(status, physical_id, run.physical_id):
+        return False
+    # A late copy: the resource went in progress again since, for a later request.
+    if status.endswith("_IN_PROGRESS") and _changed_since_signed(run, resource):
+        logger.info("resource %s changed after this request was sent: no longer wanted", run.logical_id)
         return False
     # A request under way that began going forward, in a stack that now rolls back, is the
     # rollback's; a settled resource is not (a crafted continuation cannot remove it so).
@@ -136,3 +159,18 @@ def live_in_stack(run: Run, name: str) -> bool:
         return False
     status, physical_id = found
     return status.endswith("_COMPLETE") and not status.startswith("DELETE_") and physical_id == name
+
+
+def taken_by_later_request(run: Run, name: str) -> bool:
+    """Whether ``name`` is this resource's physical id in the stack and the stack resource
+    changed after this request was signed: a later request has it (it is not this one's to
+    remove). Unknown counts as not taken."""
+    resource = _resource_detail(run)
+    if not resource:
+        return False
+    status = str(resource.get("ResourceStatus", ""))
+    return (
+        str(resource.get("PhysicalResourceId") or "") == name
+        and not status.startswith(_GONE_STATUSES)
+        and _changed_since_signed(run, resource)
+    )

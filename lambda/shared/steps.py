@@ -55,9 +55,11 @@ class Waiting:
         first: dict[str, Any] | None = None,
         start_at: float | None = None,
         check_owner: bool = False,
+        target: dict[str, str] | None = None,
     ) -> None:
         self.name, self.extra, self.created = name, extra, created
         self.first, self.start_at, self.check_owner = first, start_at, check_owner
+        self.target = dict(target or {})  # the resource waited on (ARN, CreationTime): recorded at the first look
         self.seen: dict[str, Any] | None = None
         self.described_at = 0.0
         self.next_check = 0.0
@@ -82,7 +84,7 @@ class Waiting:
         if run.now() < run.deadline and run.now() >= self.next_check:
             self.next_check = run.now() + stack.WANTED_CHECK_SECONDS
             if not stack.still_wanted(run):
-                return cancelled(run, self.name, self.created)
+                return cancelled(run, self.name, self.created, self.target)
         return None
 
     def first_look(self, run: Run) -> dict[str, Any] | Answer:
@@ -95,17 +97,28 @@ class Waiting:
         if self.check_owner:
             if not run.owns(self.name, described):
                 return Answer(FAILED, run.physical_id, run.not_ours(self.name, described))
+            if not is_the_one(run, self.target, self.created, described):
+                return Answer(FAILED, run.physical_id, _not_the_one(run, self.name))
             self.check_owner = False
+        self.target = self.target or run.kind.identity(described)
         return described
 
     def succeeded(self, run: Run, described: dict[str, Any]) -> Answer | Step:
         if self.created and not stack.still_wanted(run):  # nobody waits for this answer: remove, don't leave it
-            return cancelled(run, self.name, self.created)
+            return cancelled(run, self.name, self.created, self.target)
         return Answer(SUCCESS, self.name, data=run.kind.attributes(described, self.extra))
 
     def save(self, run: Run, interrupted: bool) -> Continuation:
         next_describe = run.now() if interrupted else self.described_at + run.interval
-        return _saved(run, PHASE_WAIT, self.name, created=self.created, extra=self.extra, next_describe=next_describe)
+        return _saved(
+            run,
+            PHASE_WAIT,
+            self.name,
+            created=self.created,
+            extra=self.extra,
+            next_describe=next_describe,
+            target=self.target,
+        )
 
     def at_deadline(self, run: Run) -> Answer:
         """CloudFormation gives up soon: answer from one last look, and stop what
@@ -121,7 +134,7 @@ class Waiting:
                 return Answer(SUCCESS, self.name, data=kind.attributes(described, self.extra))
             if described is not None and status in kind.statuses.failed:
                 return Answer(FAILED, self.name, kind.failure_reason(self.name, described))
-            stopped = described is not None and _stop_at_deadline(run, self.name, described)
+            stopped = described is not None and _stop_at_deadline(run, self, described)
         except Exception as error:  # noqa: BLE001 - the answer matters more; the rollback Delete stops it
             logger.warning("the last look at %s at the deadline: %s", self.name, error)
         finally:
@@ -142,26 +155,46 @@ class Waiting:
         )
 
 
-def _stop_at_deadline(run: Run, name: str, described: dict[str, Any]) -> bool:
-    kind = run.kind
+def _stop_at_deadline(run: Run, waiting: Waiting, described: dict[str, Any]) -> bool:
+    kind, name = run.kind, waiting.name
     if kind.stop_method is None or run.status_of(described) not in kind.statuses.waiting:
         return False
-    if not run.owns(name, described):
+    if not run.owns(name, described) or not is_the_one(run, waiting.target, waiting.created, described):
         return False
     run.sagemaker(kind.stop_method, **kind.name_kwargs(name))
     return True
 
 
-def cancelled(run: Run, name: str, created: bool) -> Answer | Step:
+def is_the_one(run: Run, target: dict[str, str], created: bool, described: dict[str, Any]) -> bool:
+    """Whether ``described`` is the resource a request set out to handle: the one it
+    recorded (ARN, CreationTime), or, with none recorded, not one made after the request
+    was sent unless this request made it (a later request of the resource did)."""
+    if target:
+        return run.kind.identity(described) == target
+    made = aws_calls.epoch(described.get(run.kind.created_field)) if run.kind.created_field else None
+    return created or made is None or made <= run.signed
+
+
+def _not_the_one(run: Run, name: str) -> str:
+    return (
+        f"The {run.kind.noun} {name} is not the one this request set out to handle "
+        "(made again since, by a later request): it was left alone"
+    )
+
+
+def cancelled(run: Run, name: str, created: bool, target: dict[str, str] | None = None) -> Answer | Step:
     """CloudFormation no longer waits for this request: remove what it created.
     A cancelled Create removes this resource's own resource of that name whoever
     made it (a lost response, a duplicate): the stack never got it."""
     logger.info("the request for %s was cancelled", name)
+    left_alone = Answer(FAILED, name, f"The request for {name} was cancelled by CloudFormation; {name} was left alone.")
     if not created and run.request_type != "Create":
-        return Answer(FAILED, name, f"The request for {name} was cancelled by CloudFormation; {name} was left alone.")
+        return left_alone
+    if stack.taken_by_later_request(run, name):  # a late copy: the stack's resource is a later request's
+        return left_alone
     final = Answer(FAILED, name, f"The request for {name} was cancelled by CloudFormation; the handler removed {name}.")
     run.extend_for_cleanup()
-    return Removal(name, final)
+    return Removal(name, final, target=target, created=created or run.request_type == "Create")
 
 
 # --- removing ------------------------------------------------------------------------------
@@ -178,8 +211,9 @@ class Removal:
         sent: dict[str, bool] | None = None,
         target: dict[str, str] | None = None,
         deleting_since: float | None = None,
+        created: bool = False,
     ) -> None:
-        self.name, self.final = name, final
+        self.name, self.final, self.created = name, final, created
         self.sent = {"Stop": False, "Delete": False, **(sent or {})}
         self.target = dict(target or {})
         self.deleting_since = deleting_since
@@ -204,10 +238,10 @@ class Removal:
     def still_the_target(self, run: Run, described: dict[str, Any]) -> bool:
         """The first look records what this removal removes (ARN, CreationTime); a later
         one that finds another resource under the name (made again since) leaves it."""
-        found = run.kind.identity(described)
-        if not self.target:
-            self.target = found
-        return found == self.target
+        if not is_the_one(run, self.target, self.created, described):
+            return False
+        self.target = self.target or run.kind.identity(described)
+        return True
 
     def deleted_long_ago(self, run: Run) -> bool:
         """Still deleting this long after it was first seen so: the delete was accepted."""
@@ -245,6 +279,7 @@ class Removal:
             sent=self.sent,
             target=self.target,
             deleting_since=self.deleting_since,
+            created=self.created,
         )
 
     def at_deadline(self, run: Run) -> Answer:

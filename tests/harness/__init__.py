@@ -25,6 +25,7 @@ The strict fake SageMaker is in :mod:`tests.harness.fake_sagemaker`.
 from __future__ import annotations
 
 import copy
+import datetime
 import http.server
 import importlib
 import itertools
@@ -36,6 +37,7 @@ import sys
 import tempfile
 import threading
 import types
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,6 +150,14 @@ class ResponseServer:
         self._dir.cleanup()
 
 
+def signed_at(url: str) -> float | None:
+    """The X-Amz-Date a pre-signed ResponseURL carries (epoch seconds); None without one."""
+    stamp = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query).get("X-Amz-Date", [""])[0]
+    if not stamp:
+        return None
+    return datetime.datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.UTC).timestamp()
+
+
 def url_path(url: str) -> str:
     return "/" + url.split("//", 1)[1].split("/", 1)[1].split("?")[0]
 
@@ -248,6 +258,7 @@ class FakeLambda(StrictFake):
 class StackResource:
     status: str
     physical_id: str = ""
+    updated: float | None = None  # LastUpdatedTimestamp (epoch seconds); None: not reported
 
 
 class FakeCloudFormation(StrictFake):
@@ -264,6 +275,11 @@ class FakeCloudFormation(StrictFake):
         self.stack_checks: list[dict[str, Any]] = []
         # (action, resource ARN, condition context) -> why IAM denies it, or None (the explorer sets it)
         self.authorize: Callable[[str, str, dict[str, Any]], str | None] | None = None
+        self.clock: Any = None  # the world (Lifecycle sets it): statuses it changes get a LastUpdatedTimestamp
+
+    def _touch(self, resource: StackResource, at: float | None = None) -> None:
+        if self.clock is not None:
+            resource.updated = self.clock.now() if at is None else at
 
     def describe_stacks(self, **kw: Any) -> dict[str, Any]:
         from tests.harness.fake_sagemaker import client_error
@@ -299,12 +315,16 @@ class FakeCloudFormation(StrictFake):
         }
         if resource.physical_id:
             detail["PhysicalResourceId"] = resource.physical_id
+        if resource.updated is not None:
+            detail["LastUpdatedTimestamp"] = datetime.datetime.fromtimestamp(resource.updated, tz=datetime.UTC)
         return {"StackResourceDetail": detail}
 
     # -- CloudFormation's side --------------------------------------------------------
-    def requested(self, request_type: str, logical_id: str) -> None:
+    def requested(self, request_type: str, logical_id: str, at: float | None = None) -> None:
+        """CloudFormation sends a request (``at``: when it signed it; default now)."""
         resource = self.resources.setdefault(logical_id, StackResource(""))
         resource.status = f"{request_type.upper()}_IN_PROGRESS"
+        self._touch(resource, at)
 
     def answered(self, request_type: str, logical_id: str, body: dict[str, Any]) -> None:
         resource = self.resources.setdefault(logical_id, StackResource(""))
@@ -313,10 +333,13 @@ class FakeCloudFormation(StrictFake):
             resource.physical_id = body["PhysicalResourceId"]
         else:
             resource.status = f"{request_type.upper()}_FAILED"
+        self._touch(resource)
 
     def cancel(self, logical_id: str) -> None:
         """Another resource failed: CloudFormation cancels this one's Create."""
-        self.resources.setdefault(logical_id, StackResource("")).status = "CREATE_FAILED"
+        resource = self.resources.setdefault(logical_id, StackResource(""))
+        resource.status = "CREATE_FAILED"
+        self._touch(resource)
 
 
 # --- events ---------------------------------------------------------------------------
@@ -414,6 +437,7 @@ class Lifecycle:
         self.clients.sagemaker = self.sagemaker
         self.clients.cloudformation = self.cloudformation
         self.clients.lambda_ = self.lambda_
+        self.cloudformation.clock = self.world
         if self.clients.has("s3"):
             self.clients.s3 = self.s3
         for fake in (self.sagemaker, self.s3):
@@ -471,7 +495,9 @@ class Lifecycle:
         def body(invocation: Invocation) -> None:
             if not is_continuation and path not in self._requests:  # CloudFormation marks the request as it sends it
                 self._requests[path] = (payload["RequestType"], payload["LogicalResourceId"])
-                self.cloudformation.requested(payload["RequestType"], payload["LogicalResourceId"])
+                self.cloudformation.requested(
+                    payload["RequestType"], payload["LogicalResourceId"], signed_at(payload["ResponseURL"])
+                )
             self.invocations.append((payload["RequestType"], is_continuation))
             adapter = self._adapter()
             invocation.on_timer = adapter._timeout  # crhelper's timer path, as its threading.Timer would run it

@@ -5,6 +5,7 @@ UPDATE_COMPLETE), and a SageMaker whose CreateCompilationJob response is lost.""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from botocore.exceptions import ReadTimeoutError
@@ -13,6 +14,13 @@ from tests.harness import REGION, StackResource, url_path
 from tests.harness.fake_sagemaker import READ_TIMEOUT_SECONDS, FakeSageMaker
 
 OTHER_STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/OtherStack/11111111-2222-3333-4444-555555555555"
+
+
+def signed_now(life: Any, event: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's ResponseURL is pre-signed when it sends the request (X-Amz-Date)."""
+    stamp = datetime.datetime.fromtimestamp(life.clock.now(), tz=datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    event["ResponseURL"] += f"&X-Amz-Date={stamp}"
+    return event
 
 
 def ignore_later_answers(life: Any, event: dict[str, Any]) -> None:

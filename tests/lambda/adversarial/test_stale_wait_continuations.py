@@ -11,8 +11,6 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import pytest
-
 from sagemaker_constructs import _wire
 from tests.harness import url_path
 from tests.harness.fake_sagemaker import Script
@@ -40,11 +38,6 @@ def _capture_wait_hand_overs(life: Any) -> list[dict[str, Any]]:
     return kept
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a late duplicate wait continuation stops, at its own deadline, the job a later request made again "
-    "under the same name (Waiting.at_deadline/_stop_at_deadline check ownership, not identity)",
-)
 def test_a_late_duplicate_wait_continuation_leaves_the_job_a_later_rename_made_again(make_lifecycle: Any) -> None:
     life = make_lifecycle()
     life.sagemaker.job_scripts[A] = SLOW
@@ -77,11 +70,6 @@ def test_a_late_duplicate_wait_continuation_leaves_the_job_a_later_rename_made_a
     assert life.first_answer(back).status == "SUCCESS", life.first_answer(back).reason
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a late duplicate wait continuation of a forward Update, arriving while the stack rolls back a later "
-    "change of the same resource, takes itself for cancelled and deletes the stack's live job",
-)
 def test_a_late_duplicate_forward_wait_leaves_the_live_job_during_a_later_rollback(make_lifecycle: Any) -> None:
     life = make_lifecycle()
     assert life.run_until_answered(life.event("Create", props(B))).status == "SUCCESS"
