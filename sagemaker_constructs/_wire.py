@@ -91,16 +91,6 @@ OUTPUT_CONFIG = "OutputConfig"
 STOPPING_CONDITION = "StoppingCondition"
 VPC_CONFIG = "VpcConfig"
 MODEL_PACKAGE_VERSION_ARN = "ModelPackageVersionArn"
-COMPILATION_JOB_API_FIELDS = (
-    COMPILATION_JOB_NAME,
-    ROLE_ARN,
-    MODEL_PACKAGE_VERSION_ARN,
-    INPUT_CONFIG,
-    OUTPUT_CONFIG,
-    VPC_CONFIG,
-    STOPPING_CONDITION,
-    TAGS,
-)
 
 # Options.ModelSource (a JSON string): a model resolved at deploy time.
 # {"Type": "TrainingJob", "TrainingJobName": ...} or
@@ -127,15 +117,6 @@ HUMAN_LOOP_REQUEST_SOURCE = "HumanLoopRequestSource"
 HUMAN_LOOP_ACTIVATION_CONFIG = "HumanLoopActivationConfig"
 HUMAN_LOOP_CONFIG = "HumanLoopConfig"
 FLOW_OUTPUT_CONFIG = "OutputConfig"
-FLOW_DEFINITION_API_FIELDS = (
-    FLOW_DEFINITION_NAME,
-    HUMAN_LOOP_REQUEST_SOURCE,
-    HUMAN_LOOP_ACTIVATION_CONFIG,
-    HUMAN_LOOP_CONFIG,
-    FLOW_OUTPUT_CONFIG,
-    ROLE_ARN,
-    TAGS,
-)
 
 ATTR_FLOW_DEFINITION_ARN = "FlowDefinitionArn"
 ATTR_FLOW_DEFINITION_NAME = "FlowDefinitionName"
@@ -198,19 +179,6 @@ def parse_properties(resource_properties: dict[str, Any], problems: list[str] | 
     return parsed
 
 
-def split_options(props: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Return (API request fields, options) from parsed properties."""
-    request = {k: v for k, v in props.items() if k not in (OPTIONS, SERVICE_TIMEOUT)}
-    return request, dict(props.get(OPTIONS) or {})
-
-
 def encode_model_source(source: dict[str, Any]) -> str:
     """Model sources resolved at deploy time travel as one JSON string."""
     return json.dumps(source, sort_keys=True, separators=(",", ":"))
-
-
-def decode_model_source(text: str) -> dict[str, Any]:
-    value = json.loads(text)
-    if not isinstance(value, dict):
-        raise PropertyError(f"{OPTIONS}.{OPT_MODEL_SOURCE} must be a JSON object (got {text!r})")
-    return value

@@ -92,7 +92,6 @@ class ModelBinding:
     deploy_time_source: dict[str, Any] | None = None
     version: str | None = None
     identity: Any = None  # feeds the generated name
-    validate_uri: bool = False
 
 
 @dataclass(frozen=True)
