@@ -308,8 +308,9 @@ def describe_budget(scope: Construct) -> str:
     return f"{budget:g}"
 
 
-def handler_for(scope: Construct, kind: str, description: str) -> HandlerFunction:
-    """The stack's handler for ``kind``, created on first use."""
+def handler_for(scope: Construct, declared: _wire.Declaration) -> HandlerFunction:
+    """The stack's handler for the ``declared`` kind, created on first use."""
+    kind = declared.folder
     stack = scope if isinstance(scope, Stack) else Stack.of(scope)
     # The stack object carries its handlers (no module-level cache that could
     # outlive an app); the construct tree stays the authority.
@@ -317,12 +318,12 @@ def handler_for(scope: Construct, kind: str, description: str) -> HandlerFunctio
     if kind in handlers:
         return handlers[kind]
     # Short ("Smc": sagemaker-constructs): the id is in every logical id and ServiceToken.
-    construct_id = "Smc" + "".join(part.title() for part in kind.split("_")) + "Handler"
+    construct_id = f"Smc{declared.api_noun}Handler"
     existing = stack.node.try_find_child(construct_id)
     handler = (
         existing
         if isinstance(existing, HandlerFunction)
-        else HandlerFunction(stack, construct_id, kind=kind, description=description)
+        else HandlerFunction(stack, construct_id, kind=kind, description=declared.handler_description)
     )
     handlers[kind] = handler
     return handler

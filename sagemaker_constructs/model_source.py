@@ -287,9 +287,9 @@ class ModelSource:
         found: list[Problem] = []
         if self.kind == "training_job":
             name = self.training_job_name
-            if not isinstance(name, str) or not (is_token(name) or _wire.TRAINING_JOB_NAME_PATTERN.match(name)):
-                rule = "must match [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62} (1 to 63 letters, digits and hyphens)"
-                found.append(Problem("training_job_name", name, rule))
+            rule = _wire.TRAINING_JOB_NAME_RULE
+            if not isinstance(name, str) or not (is_token(name) or rule.pattern.match(name)):
+                found.append(Problem("training_job_name", name, rule.rule))
             return found
         strays = [f for f in self.filters if not isinstance(f, SearchFilter)]
         if strays:

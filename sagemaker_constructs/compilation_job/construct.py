@@ -26,11 +26,8 @@ from . import edge, grants, serving
 from .props import TYPE_HINTS, CompilationJobProps, device_of, target_warnings, validate, warnings
 from .request import name_identity, render_properties, render_service_timeout, with_name
 
-KIND = "compilation_job"
-HANDLER_DESCRIPTION = "sagemaker-constructs: SageMaker Neo compilation jobs"
-RESOURCE_TYPE = _wire.COMPILATION_JOB_RESOURCE_TYPE
-ARN_RESOURCE = "compilation-job"
-NAME_RULE = "must match [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62} (1 to 63 letters, digits and hyphens)"
+DECLARED = _wire.COMPILATION_JOB
+RESOURCE_TYPE = DECLARED.resource_type
 
 
 class ICompilationJob(Protocol):
@@ -102,7 +99,7 @@ class CompilationJob(_CompilationJobBase):
         names = _resource.check_before_construction(
             owner, props, CompilationJobProps, TYPE_HINTS, validate, RESOURCE_TYPE, "compilation_job_name"
         )
-        handler = handler_for(scope, KIND, HANDLER_DESCRIPTION)
+        handler = handler_for(scope, DECLARED)
         super().__init__(scope, construct_id)
         self._handler = handler
         status = target_warnings(props, lambda: handler.stack.region)
@@ -402,7 +399,9 @@ class CompilationJob(_CompilationJobBase):
         (through ``AwsCustomResource``, created on first use)."""
         check_arguments("CompilationJob.from_compilation_job_name", CompilationJob.from_compilation_job_name, name=name)
         _check_name("CompilationJob.from_compilation_job_name", name)
-        return _ImportedCompilationJob(scope, construct_id, name=name, arn=_resource.arn_of(scope, ARN_RESOURCE, name))
+        return _ImportedCompilationJob(
+            scope, construct_id, name=name, arn=_resource.arn_of(scope, DECLARED.arn_resource, name)
+        )
 
     @staticmethod
     def from_compilation_job_arn(scope: Construct, construct_id: str, arn: str) -> ICompilationJob:
@@ -410,7 +409,7 @@ class CompilationJob(_CompilationJobBase):
         its name is the ARN's, which SageMaker lowercases."""
         method = "CompilationJob.from_compilation_job_arn"
         check_arguments(method, CompilationJob.from_compilation_job_arn, arn=arn)
-        name = _resource.name_from_arn(method, arn, ARN_RESOURCE)
+        name = _resource.name_from_arn(method, arn, DECLARED.arn_resource)
         _check_name(method, name)
         return _ImportedCompilationJob(scope, construct_id, name=name, arn=arn)
 
@@ -464,7 +463,7 @@ class CompilationJob(_CompilationJobBase):
             scope,
             construct_id,
             name=compilation_job_name,
-            arn=_resource.arn_of(scope, ARN_RESOURCE, compilation_job_name),
+            arn=_resource.arn_of(scope, DECLARED.arn_resource, compilation_job_name),
             artifacts=known,
             kms_key=kms_key,
             model_artifacts_s3_uri=model_artifacts_s3_uri,
@@ -544,4 +543,6 @@ class _ImportedCompilationJob(_CompilationJobBase):
 
 
 def _check_name(method: str, name: str) -> None:
-    _resource.check_imported_name(method, "compilation_job_name", name, _wire.COMPILATION_JOB_NAME_PATTERN, NAME_RULE)
+    _resource.check_imported_name(
+        method, "compilation_job_name", name, DECLARED.name_rule.pattern, DECLARED.name_rule.rule
+    )

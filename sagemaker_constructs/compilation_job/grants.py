@@ -11,19 +11,11 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from .. import _nag
+from .. import _nag, _wire
 from .._handler import HandlerFunction
 from ..model_source import grant_object_write
 
-HANDLER_ACTIONS = [
-    "sagemaker:CreateCompilationJob",
-    "sagemaker:DescribeCompilationJob",
-    "sagemaker:StopCompilationJob",
-    "sagemaker:DeleteCompilationJob",
-    "sagemaker:AddTags",
-    "sagemaker:DeleteTags",
-    "sagemaker:ListTags",
-]
+HANDLER_ACTIONS = list(_wire.COMPILATION_JOB.handler_actions)
 LOG_GROUP = "/aws/sagemaker/CompilationJobs"
 # The ENI actions SageMaker needs in a VPC (from the SageMaker VPC documentation).
 VPC_ACTIONS = [
@@ -161,7 +153,7 @@ def grant_handler(
     """The stack's handler: the job actions on this stack's job names (and an explicit
     one), passing the job role to SageMaker, and the key of a staged model copy."""
     handler.allow_on_names(
-        "compilation-job",
+        _wire.COMPILATION_JOB.arn_resource,
         HANDLER_ACTIONS,
         explicit_name,
         "The handler acts only on compilation jobs whose names it generates; every such name starts "

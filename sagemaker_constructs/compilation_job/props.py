@@ -133,8 +133,8 @@ def validate(props: CompilationJobProps) -> list[Problem]:
     found.check_pattern(
         "compilation_job_name",
         props.get("compilation_job_name"),
-        _wire.COMPILATION_JOB_NAME_PATTERN.pattern[1:-1],
-        "[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62} (1 to 63 letters, digits and hyphens)",
+        _wire.COMPILATION_JOB.name_rule.pattern.pattern[1:-1],
+        _wire.COMPILATION_JOB.name_rule.text,
     )
     version = props.get("framework_version")
     found.check_pattern("framework_version", version, r"[0-9]\.[A-Za-z0-9.]+", "[0-9].[A-Za-z0-9.]+")

@@ -21,11 +21,8 @@ from . import grants
 from .props import TYPE_HINTS, FlowDefinitionProps, validate, warnings
 from .request import SERVICE_TIMEOUT, name_identity, render_properties, with_name
 
-KIND = "flow_definition"
-HANDLER_DESCRIPTION = "sagemaker-constructs: Augmented AI flow definitions"
-RESOURCE_TYPE = _wire.FLOW_DEFINITION_RESOURCE_TYPE
-ARN_RESOURCE = "flow-definition"
-NAME_RULE = "must match [a-z0-9](-*[a-z0-9]){0,62} (1 to 63 lowercase letters, digits and hyphens)"
+DECLARED = _wire.FLOW_DEFINITION
+RESOURCE_TYPE = DECLARED.resource_type
 
 
 class IFlowDefinition(Protocol):
@@ -132,7 +129,7 @@ class FlowDefinition(_FlowDefinitionBase):
         names = _resource.check_before_construction(
             owner, props, FlowDefinitionProps, TYPE_HINTS, validate, RESOURCE_TYPE, "flow_definition_name"
         )
-        handler = handler_for(scope, KIND, HANDLER_DESCRIPTION)
+        handler = handler_for(scope, DECLARED)
         super().__init__(scope, construct_id)
         self._handler = handler
         _resource.add_warnings(self, [*warnings(props), *names.warnings])
@@ -200,7 +197,7 @@ class FlowDefinition(_FlowDefinitionBase):
         method = "FlowDefinition.from_flow_definition_name"
         check_arguments(method, FlowDefinition.from_flow_definition_name, name=name)
         _check_name(method, name)
-        return _ImportedFlowDefinition(scope, construct_id, name, _resource.arn_of(scope, ARN_RESOURCE, name))
+        return _ImportedFlowDefinition(scope, construct_id, name, _resource.arn_of(scope, DECLARED.arn_resource, name))
 
     @staticmethod
     def from_flow_definition_arn(scope: Construct, construct_id: str, arn: str) -> IFlowDefinition:
@@ -208,7 +205,7 @@ class FlowDefinition(_FlowDefinitionBase):
         (``arn:<partition>:sagemaker:<region>:<account>:flow-definition/<name>``)."""
         method = "FlowDefinition.from_flow_definition_arn"
         check_arguments(method, FlowDefinition.from_flow_definition_arn, arn=arn)
-        name = _resource.name_from_arn(method, arn, ARN_RESOURCE)
+        name = _resource.name_from_arn(method, arn, DECLARED.arn_resource)
         _check_name(method, name)
         return _ImportedFlowDefinition(scope, construct_id, name, arn)
 
@@ -221,4 +218,6 @@ class _ImportedFlowDefinition(_FlowDefinitionBase):
 
 
 def _check_name(method: str, name: str) -> None:
-    _resource.check_imported_name(method, "flow_definition_name", name, _wire.FLOW_DEFINITION_NAME_PATTERN, NAME_RULE)
+    _resource.check_imported_name(
+        method, "flow_definition_name", name, DECLARED.name_rule.pattern, DECLARED.name_rule.rule
+    )

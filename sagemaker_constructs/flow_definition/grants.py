@@ -6,18 +6,11 @@ from __future__ import annotations
 from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 
-from .. import _nag
+from .. import _nag, _wire
 from .._handler import HandlerFunction
 from .props import FlowDefinitionProps, split_output_uri
 
-HANDLER_ACTIONS = [
-    "sagemaker:CreateFlowDefinition",
-    "sagemaker:DescribeFlowDefinition",
-    "sagemaker:DeleteFlowDefinition",
-    "sagemaker:AddTags",
-    "sagemaker:DeleteTags",
-    "sagemaker:ListTags",
-]
+HANDLER_ACTIONS = list(_wire.FLOW_DEFINITION.handler_actions)
 
 
 def grant_flow_role(role: iam.IRole, props: FlowDefinitionProps, *, created: bool) -> None:
@@ -64,7 +57,7 @@ def grant_handler(handler: HandlerFunction, role_arn: str, explicit_name: str | 
     """The stack's handler: the flow-definition actions on this stack's names (and an
     explicit one), and passing the flow role to SageMaker."""
     handler.allow_on_names(
-        "flow-definition",
+        _wire.FLOW_DEFINITION.arn_resource,
         HANDLER_ACTIONS,
         explicit_name,
         "The handler acts only on flow definitions whose names it generates; every such name starts "

@@ -151,8 +151,8 @@ def validate(props: FlowDefinitionProps) -> list[Problem]:
     found.check_pattern(
         "flow_definition_name",
         props.get("flow_definition_name"),
-        _wire.FLOW_DEFINITION_NAME_PATTERN.pattern[1:-1],
-        "[a-z0-9](-*[a-z0-9]){0,62} (1 to 63 lowercase letters, digits and hyphens)",
+        _wire.FLOW_DEFINITION.name_rule.pattern.pattern[1:-1],
+        _wire.FLOW_DEFINITION.name_rule.text,
     )
     found.extend(_one_of("workteam", props.get("workteam"), "workteam_arn", props.get("workteam_arn")))
     found.extend(

@@ -15,9 +15,7 @@ from .._validation import seconds_of
 from . import conditions
 from .props import FlowDefinitionProps, human_task_ui_arn_of, source_of, workteam_arn_of
 
-# Flow definitions become Active in seconds; the handler waits inline and
-# stops ahead of this.
-SERVICE_TIMEOUT = Duration.minutes(10)
+SERVICE_TIMEOUT = Duration.seconds(_wire.FLOW_DEFINITION.default_service_timeout)
 
 
 def render_properties(scope: IConstruct, props: FlowDefinitionProps, role_arn: str) -> dict[str, Any]:

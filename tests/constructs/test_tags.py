@@ -57,14 +57,14 @@ def test_as_many_tags_as_the_handler_leaves_room_for_are_fine() -> None:
     stack = stack_with_resources()
     for index in range(_wire.MAX_USER_TAGS):
         Tags.of(stack).add(f"tag{index:02d}", "x")
-    (job,) = Template.from_stack(stack).find_resources(_wire.COMPILATION_JOB_RESOURCE_TYPE).values()
+    (job,) = Template.from_stack(stack).find_resources(_wire.COMPILATION_JOB.resource_type).values()
     assert len(job["Properties"]["Tags"]) == _wire.MAX_USER_TAGS
 
 
 def test_a_token_tag_value_is_fine() -> None:
     stack = stack_with_resources()
     Tags.of(stack).add("team", CfnParameter(stack, "Team").value_as_string)
-    (job,) = Template.from_stack(stack).find_resources(_wire.COMPILATION_JOB_RESOURCE_TYPE).values()
+    (job,) = Template.from_stack(stack).find_resources(_wire.COMPILATION_JOB.resource_type).values()
     assert job["Properties"]["Tags"] == [{"Key": "team", "Value": {"Ref": "Team"}}]
 
 
