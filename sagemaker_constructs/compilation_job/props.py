@@ -191,7 +191,7 @@ def _target_problems(props: CompilationJobProps) -> list[Problem]:
 def _data_input_problems(props: CompilationJobProps) -> list[Problem]:
     raw, framework = props.get("data_input_config"), framework_of(props)
     if raw is None:
-        if framework is None or props["model"].kind == "model_package":
+        if framework is None or not props["model"].sends_input_config:
             return []
         missing = data_input.required_problem(framework, props.get("framework_version"))
         return [missing] if missing else []
@@ -236,7 +236,7 @@ def warnings(props: CompilationJobProps) -> list[tuple[str, str]]:
         found.append((XGBOOST_WARNING, "data_input_config is not used for XGBOOST models; SageMaker ignores it"))
     if framework is not None and raw is not None and not contains_token(raw):
         found.extend((data_input.LAYOUT_WARNING, message) for message in data_input.layout_warnings(raw, framework))
-    if props["model"].kind == "model_package" and (raw is not None or props.get("framework_version") is not None):
+    if not props["model"].sends_input_config and (raw is not None or props.get("framework_version") is not None):
         message = (
             "data_input_config and framework_version are not sent with a model package: "
             "SageMaker takes the input configuration from the model package version"
