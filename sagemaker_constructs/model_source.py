@@ -95,6 +95,16 @@ class ModelBinding:
 
 
 @dataclass(frozen=True)
+class ModelBindOptions:
+    """What a source binds to (as ``S3LocationBindOptions`` for ``S3Location.bind``)."""
+
+    role: iam.IRole  # the job role: read on the model
+    staging_bucket: s3.IBucket  # where an asset is copied to (the job's output bucket) ...
+    staging_prefix: str  # ... below this prefix
+    handler: HandlerFunction  # the stack's handler, for what it does at deploy time
+
+
+@dataclass(frozen=True)
 class SearchFilter:
     """One Search filter on TrainingJob properties (a Search ``Filter``),
     checked when created: a bad operator or value raises ``ValueError``.
@@ -255,16 +265,8 @@ class ModelSource:
         """What is wrong with this source (collected by the construct); tokens are skipped."""
         return []
 
-    def bind(
-        self,
-        scope: Construct,
-        *,
-        role: iam.IRole,
-        staging_bucket: s3.IBucket,
-        staging_prefix: str,
-        handler: HandlerFunction,
-    ) -> ModelBinding:
-        """The input fields, with read on the model for the job ``role`` (and whatever the handler needs)."""
+    def bind(self, scope: Construct, options: ModelBindOptions) -> ModelBinding:
+        """The input fields, with read on the model for the job role (and whatever the handler needs)."""
         raise NotImplementedError
 
 
@@ -285,16 +287,8 @@ class _BucketObject(ModelSource):
     def problems(self) -> list[Problem]:
         return _archive_problems(self.key)
 
-    def bind(
-        self,
-        scope: Construct,
-        *,
-        role: iam.IRole,
-        staging_bucket: s3.IBucket,
-        staging_prefix: str,
-        handler: HandlerFunction,
-    ) -> ModelBinding:
-        grant_object_read(role, self.bucket, self.key)
+    def bind(self, scope: Construct, options: ModelBindOptions) -> ModelBinding:
+        grant_object_read(options.role, self.bucket, self.key)
         return ModelBinding(s3_uri=f"s3://{self.bucket.bucket_name}/{self.key}", version=self.version)
 
 
@@ -311,20 +305,12 @@ class _S3Uri(ModelSource):
             found.append(Problem("model", self.uri, "must be an s3:// or https:// URI of an object"))
         return found + _archive_problems(self.uri)
 
-    def bind(
-        self,
-        scope: Construct,
-        *,
-        role: iam.IRole,
-        staging_bucket: s3.IBucket,
-        staging_prefix: str,
-        handler: HandlerFunction,
-    ) -> ModelBinding:
+    def bind(self, scope: Construct, options: ModelBindOptions) -> ModelBinding:
         # Also matches a URI with tokens in it (s3://${Token}/models/x.tar.gz): the ARN then
         # holds the same tokens. A URI that is one token, or https://, cannot be scoped here.
         match = S3_URI.match(self.uri)
         if match:
-            role.add_to_principal_policy(
+            options.role.add_to_principal_policy(
                 iam.PolicyStatement(
                     actions=["s3:GetObject"],
                     resources=[
@@ -357,20 +343,12 @@ class _Asset(ModelSource):
             return [Problem("model", self.path, "must be an existing file")]
         return []
 
-    def bind(
-        self,
-        scope: Construct,
-        *,
-        role: iam.IRole,
-        staging_bucket: s3.IBucket,
-        staging_prefix: str,
-        handler: HandlerFunction,
-    ) -> ModelBinding:
-        asset = _model_asset(scope, self.path)
-        staged_key = f"{staging_prefix}model-inputs/{asset.asset_hash}.tar.gz"
+    def bind(self, scope: Construct, options: ModelBindOptions) -> ModelBinding:
+        asset, handler, staging_bucket = _model_asset(scope, self.path), options.handler, options.staging_bucket
+        staged_key = f"{options.staging_prefix}model-inputs/{asset.asset_hash}.tar.gz"
         grant_object_read(handler.role, asset.bucket, asset.s3_object_key)
         grant_object_write(handler.role, staging_bucket, staged_key)
-        grant_object_read(role, staging_bucket, staged_key)
+        grant_object_read(options.role, staging_bucket, staged_key)
         return ModelBinding(
             s3_uri=f"s3://{staging_bucket.bucket_name}/{staged_key}",
             stage_from=asset.s3_object_url,
@@ -385,16 +363,8 @@ class _ModelPackage(ModelSource):
     arn: str
     sends_input_config = False
 
-    def bind(
-        self,
-        scope: Construct,
-        *,
-        role: iam.IRole,
-        staging_bucket: s3.IBucket,
-        staging_prefix: str,
-        handler: HandlerFunction,
-    ) -> ModelBinding:
-        handler.statement("model-packages", ["sagemaker:DescribeModelPackage"], [self.arn])
+    def bind(self, scope: Construct, options: ModelBindOptions) -> ModelBinding:
+        options.handler.statement("model-packages", ["sagemaker:DescribeModelPackage"], [self.arn])
         return ModelBinding(model_package_arn=self.arn, identity=self.arn)
 
 
@@ -404,25 +374,17 @@ class _TrainingOutput(ModelSource):
 
     bucket: s3.IBucket
 
-    def bind(
-        self,
-        scope: Construct,
-        *,
-        role: iam.IRole,
-        staging_bucket: s3.IBucket,
-        staging_prefix: str,
-        handler: HandlerFunction,
-    ) -> ModelBinding:
+    def bind(self, scope: Construct, options: ModelBindOptions) -> ModelBinding:
         # The artifacts' key is only known at deploy time: GetObject on the training
         # output bucket's objects (not List or the bucket itself), and its key.
-        grant_object_read(role, self.bucket, "*")
+        grant_object_read(options.role, self.bucket, "*")
         _nag.acknowledge_wildcard_resource(
-            role,
+            options.role,
             self.bucket.arn_for_objects("*"),
             "The training job to compile is chosen at deploy time, and SageMaker names its artifact "
             "object (<job>/output/model.tar.gz); read is limited to GetObject in the training output bucket.",
         )
-        source = self._grant_and_render(Stack.of(scope), handler)
+        source = self._grant_and_render(Stack.of(scope), options.handler)
         # No s3_uri: the handler sets InputConfig.S3Uri from the source at deploy time.
         return ModelBinding(deploy_time_source=source, identity=json.dumps(source, sort_keys=True))
 
@@ -518,4 +480,4 @@ class _BestTrainingJob(_TrainingOutput):
         return source
 
 
-__all__ = ["ModelBinding", "ModelSource", "SearchFilter"]
+__all__ = ["ModelBindOptions", "ModelBinding", "ModelSource", "SearchFilter"]

@@ -20,7 +20,7 @@ from .. import _resource, _wire
 from .._handler import handler_for
 from .._typecheck import check_arguments
 from .._validation import raise_if_any
-from ..model_source import ModelBinding
+from ..model_source import ModelBinding, ModelBindOptions
 from ..targets import TargetDevice, TargetPlatform
 from . import edge, grants, serving
 from .props import TYPE_HINTS, CompilationJobProps, device_of, target_warnings, validate, warnings
@@ -140,11 +140,7 @@ class CompilationJob(_CompilationJobBase):
     def _bind_model(self, props: CompilationJobProps) -> ModelBinding:
         """The model's input fields, and read on it for the job role (and the handler, for an asset)."""
         return props["model"].bind(
-            self,
-            role=self.role,
-            staging_bucket=self.output_bucket,
-            staging_prefix=self.output_prefix,
-            handler=self._handler,
+            self, ModelBindOptions(self.role, self.output_bucket, self.output_prefix, self._handler)
         )
 
     def _create_resource(self, props: CompilationJobProps, properties: dict[str, Any]) -> CustomResource:
