@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol, Unpack
 
 import jsii
-from aws_cdk import Aws, CfnOutput, CustomResource, Fn, ITaggableV2, RemovalPolicy, TagManager
+from aws_cdk import Aws, CfnOutput, Duration, Fn, ITaggableV2, TagManager
 from aws_cdk import aws_greengrassv2 as greengrassv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -17,9 +17,9 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct, Node
 
 from .. import _resource, _wire
-from .._handler import handler_for
+from .._base import ResourceConstruct
 from .._typecheck import check_arguments
-from .._validation import raise_if_any
+from .._validation import Problem, raise_if_any
 from ..model_source import ModelBinding, ModelBindOptions
 from ..targets import TargetDevice, TargetPlatform
 from . import edge, grants, serving
@@ -27,7 +27,6 @@ from .props import TYPE_HINTS, CompilationJobProps, device_of, target_warnings, 
 from .request import name_identity, render_properties, render_service_timeout, with_name
 
 DECLARED = _wire.COMPILATION_JOB
-RESOURCE_TYPE = DECLARED.resource_type
 
 
 class ICompilationJob(Protocol):
@@ -65,7 +64,7 @@ class _CompilationJobBase(Construct):
 
 
 @jsii.implements(ITaggableV2)
-class CompilationJob(_CompilationJobBase):
+class CompilationJob(ResourceConstruct[CompilationJobProps], _CompilationJobBase):
     """A SageMaker Neo compilation job, created and awaited during deploy.
 
     ``CompilationJob(scope, id, **props)``: the props are
@@ -94,67 +93,52 @@ class CompilationJob(_CompilationJobBase):
         tags: the ``TagManager`` (``Tags.of(job)``; also ``cdk_tag_manager``).
     """
 
+    declared = DECLARED
+    props_type = CompilationJobProps
+    type_hints = TYPE_HINTS
+    role_description = "SageMaker Neo compilation job role (sagemaker-constructs)"
+
     def __init__(self, scope: Construct, construct_id: str, **props: Unpack[CompilationJobProps]) -> None:
-        owner = _resource.Owner("CompilationJob", scope, construct_id)
-        names = _resource.check_before_construction(
-            owner, props, CompilationJobProps, TYPE_HINTS, validate, RESOURCE_TYPE, "compilation_job_name"
-        )
-        handler = handler_for(scope, DECLARED)
-        super().__init__(scope, construct_id)
-        self._handler = handler
-        status = target_warnings(props, lambda: handler.stack.region)
-        _resource.add_warnings(self, [*warnings(props), *status, *names.warnings])
+        super().__init__(scope, construct_id, props)
+
+    # --- this kind's own steps (the skeleton, _base.ResourceConstruct, runs them in order) ---
+    @classmethod
+    def _problems(cls, props: Any) -> list[Problem]:
+        return validate(props)
+
+    def _warnings(self, props: CompilationJobProps) -> list[tuple[str, str]]:
+        return [*warnings(props), *target_warnings(props, lambda: self._handler.stack.region)]
+
+    def _take(self, props: CompilationJobProps) -> None:
         self.output_bucket: s3.IBucket = props["output_bucket"]
         self.output_prefix: str = props.get("output_prefix", "")
         self.kms_key: kms.IKey | None = props.get("kms_key")
         self.target_device: TargetDevice | None = device_of(props)
         self.target_platform: TargetPlatform | None = props.get("target_platform")
-        self.role: iam.IRole = props.get("role") or self._create_role()
-        binding = self._bind_model(props)
-        properties = render_properties(props, binding, self.role.role_arn)
-        self.compilation_job_name: str = _resource.resource_name(
-            self,
-            self._handler,
-            owner,
-            RESOURCE_TYPE,
-            props.get("compilation_job_name"),
-            name_identity(properties, binding),
-        )
-        self.artifacts_prefix = f"{self.output_prefix}{self.compilation_job_name}/"
-        self._grant(props, binding, properties[_wire.ROLE_ARN])
-        self.tags = _resource.resource_tags(owner, self._handler, RESOURCE_TYPE)
-        self.resource = self._create_resource(props, properties)
-        self._start_after_grants(props)
-        if props.get("stack_outputs", True):
-            self._add_outputs()
 
-    # --- the steps -----------------------------------------------------------------
-    def _create_role(self) -> iam.Role:
-        return iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
-            description="SageMaker Neo compilation job role (sagemaker-constructs)",
-        )
-
-    def _bind_model(self, props: CompilationJobProps) -> ModelBinding:
+    def _bind(self, props: CompilationJobProps) -> ModelBinding:
         """The model's input fields, and read on it for the job role (and the handler, for an asset)."""
         return props["model"].bind(
             self, ModelBindOptions(self.role, self.output_bucket, self.output_prefix, self._handler)
         )
 
-    def _create_resource(self, props: CompilationJobProps, properties: dict[str, Any]) -> CustomResource:
-        return _resource.create_custom_resource(
-            self,
-            handler=self._handler,
-            resource_type=RESOURCE_TYPE,
-            properties=with_name(properties, self.compilation_job_name, explicit="compilation_job_name" in props),
-            tags=self.tags,
-            removal_policy=props.get("removal_policy", RemovalPolicy.DESTROY),
-            service_timeout=render_service_timeout(properties),
-        )
+    def _render(self, props: CompilationJobProps, binding: ModelBinding) -> dict[str, Any]:
+        return render_properties(props, binding, self.role.role_arn)
 
-    def _grant(self, props: CompilationJobProps, binding: ModelBinding, role_arn: str) -> None:
+    def _name_identity(self, properties: dict[str, Any], binding: ModelBinding, props: CompilationJobProps) -> Any:
+        return name_identity(properties, binding)
+
+    def _named(self, name: str) -> None:
+        self.compilation_job_name: str = name
+        self.artifacts_prefix = f"{self.output_prefix}{name}/"
+
+    def _with_name(self, properties: dict[str, Any], name: str, explicit: bool) -> dict[str, Any]:
+        return with_name(properties, name, explicit=explicit)
+
+    def _service_timeout(self, properties: dict[str, Any]) -> Duration:
+        return render_service_timeout(properties)
+
+    def _grant(self, props: CompilationJobProps, binding: ModelBinding, properties: dict[str, Any]) -> None:
         created_role = props.get("role") is None
         explicit_name = props.get("compilation_job_name")
         output = grants.JobOutput(self.output_bucket, self.output_prefix, self.artifacts_prefix, self.kms_key)
@@ -168,10 +152,14 @@ class CompilationJob(_CompilationJobBase):
             vpc=props.get("vpc_subnets") is not None,
         )
         grants.grant_handler(
-            self._handler, role_arn, explicit_name, self.kms_key, staged=binding.stage_from is not None
+            self._handler,
+            properties[_wire.ROLE_ARN],
+            explicit_name,
+            self.kms_key,
+            staged=binding.stage_from is not None,
         )
 
-    def _start_after_grants(self, props: CompilationJobProps) -> None:
+    def _order(self, props: CompilationJobProps) -> None:
         """The job needs its role's policies (model read, output write) and the
         handler's hand-over policy in place before the handler starts it."""
         if props.get("role") is None:

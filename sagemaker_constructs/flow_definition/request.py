@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import IConstruct
 
@@ -14,8 +13,6 @@ from .. import _wire
 from .._validation import seconds_of
 from . import conditions
 from .props import FlowDefinitionProps, human_task_ui_arn_of, source_of, workteam_arn_of
-
-SERVICE_TIMEOUT = Duration.seconds(_wire.FLOW_DEFINITION.default_service_timeout)
 
 
 def render_properties(scope: IConstruct, props: FlowDefinitionProps, role_arn: str) -> dict[str, Any]:
