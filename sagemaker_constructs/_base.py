@@ -64,9 +64,10 @@ class ResourceConstruct(Construct, Generic[P]):
         )
         self._named(name)
         self._grant(props, binding, properties)
-        self.tags = _resource.resource_tags(owner, handler, declared.resource_type)
+        self.tags = _resource.resource_tags(declared.resource_type)
         self.resource = _resource.create_custom_resource(
             self,
+            owner=owner,
             handler=handler,
             resource_type=declared.resource_type,
             properties=self._with_name(properties, name, explicit=explicit is not None),

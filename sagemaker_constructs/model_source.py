@@ -55,6 +55,17 @@ def grant_object_read(role: iam.IRole, bucket: s3.IBucket, key: str) -> None:
         bucket.encryption_key.grant_decrypt(role)
 
 
+def grant_model_read(handler: HandlerFunction, role: iam.IRole, bucket: s3.IBucket, key: str) -> None:
+    """As :func:`grant_object_read`, for the models of many jobs: one statement per role
+    and bucket (made through ``handler``), grown by each model's object, and the bucket's
+    key granted when it is made. (With ``@aws-cdk/aws-iam:minimizePolicies`` CDK merges
+    the one-object statements into this one anyway.)"""
+    arn = bucket.arn_for_objects(key)
+    created = handler.statement(("model-read", bucket), READ_ACTIONS, [arn], role=role)
+    if created and bucket.encryption_key is not None:
+        bucket.encryption_key.grant_decrypt(role)
+
+
 def grant_object_write(role: iam.IRole, bucket: s3.IBucket, key_pattern: str) -> None:
     """s3:PutObject (and aborting its multipart uploads) on ``key_pattern`` only, and
     the bucket key's data-key actions (``bucket.grant_put`` adds ``s3:Abort*``,
@@ -288,7 +299,7 @@ class _BucketObject(ModelSource):
         return _archive_problems(self.key)
 
     def bind(self, scope: Construct, options: ModelBindOptions) -> ModelBinding:
-        grant_object_read(options.role, self.bucket, self.key)
+        grant_model_read(options.handler, options.role, self.bucket, self.key)
         return ModelBinding(s3_uri=f"s3://{self.bucket.bucket_name}/{self.key}", version=self.version)
 
 
