@@ -130,12 +130,7 @@ def validate(props: CompilationJobProps) -> list[Problem]:
     found.extend(_framework_problems(props))
     found.extend(_target_problems(props))
     found.extend(_data_input_problems(props))
-    found.check_pattern(
-        "compilation_job_name",
-        props.get("compilation_job_name"),
-        _wire.COMPILATION_JOB.name_rule.pattern.pattern[1:-1],
-        _wire.COMPILATION_JOB.name_rule.text,
-    )
+    found.check_name("compilation_job_name", props.get("compilation_job_name"), _wire.COMPILATION_JOB.name_rule)
     version = props.get("framework_version")
     found.check_pattern("framework_version", version, r"[0-9]\.[A-Za-z0-9.]+", "[0-9].[A-Za-z0-9.]+")
     found.check_length("framework_version", version, 3, 10)

@@ -148,12 +148,7 @@ def validate(props: FlowDefinitionProps) -> list[Problem]:
     """Every problem of ``props``; tokens are skipped."""
     found = Problems()
     found.extend(_source_problems(props))
-    found.check_pattern(
-        "flow_definition_name",
-        props.get("flow_definition_name"),
-        _wire.FLOW_DEFINITION.name_rule.pattern.pattern[1:-1],
-        _wire.FLOW_DEFINITION.name_rule.text,
-    )
+    found.check_name("flow_definition_name", props.get("flow_definition_name"), _wire.FLOW_DEFINITION.name_rule)
     found.extend(_one_of("workteam", props.get("workteam"), "workteam_arn", props.get("workteam_arn")))
     found.extend(
         _one_of("human_task_ui", props.get("human_task_ui"), "human_task_ui_arn", props.get("human_task_ui_arn"))
