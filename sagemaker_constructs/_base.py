@@ -3,8 +3,8 @@
 
 :class:`ResourceConstruct` runs the steps in order: owner, checks, handler, the
 construct's own attributes and role, bind, render, name, grant, resource, order,
-outputs. Each construct (``compilation_job/construct.py``, ``flow_definition/construct.py``)
-declares its kind (:mod:`._wire`) and writes its own steps; what every kind does the
+outputs, the stack's limits. Each construct (``compilation_job/construct.py``,
+``flow_definition/construct.py``) declares its kind (:mod:`._wire`) and writes its own steps; what every kind does the
 same way around its custom resource is in :mod:`._resource`.
 """
 
@@ -17,7 +17,7 @@ from aws_cdk import CustomResource, Duration, RemovalPolicy, TagManager
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from . import _resource, _wire
+from . import _limits, _resource, _wire
 from ._handler import handler_for
 from ._validation import Problem
 
@@ -49,6 +49,7 @@ class ResourceConstruct(Construct, Generic[P]):
             self._problems,
             declared.resource_type,
             declared.name_prop,
+            in_scope=self._in_scope,
         )
         handler = handler_for(scope, declared)
         super().__init__(scope, construct_id)
@@ -79,6 +80,7 @@ class ResourceConstruct(Construct, Generic[P]):
         self._order(props)
         if props.get("stack_outputs", True):
             self._add_outputs()
+        _limits.register(self, handler, declared.api_noun, outputs=self._outputs(props), shared_role=props.get("role"))
 
     def _create_role(self) -> iam.Role:
         return iam.Role(
@@ -93,6 +95,16 @@ class ResourceConstruct(Construct, Generic[P]):
     def _problems(cls, props: Any) -> list[Problem]:
         """Every problem of the props (before the construct is added to the tree)."""
         raise NotImplementedError
+
+    @classmethod
+    def _in_scope(cls, scope: Any, props: Any) -> list[Problem]:
+        """The problems that depend on the stack (its region and account), before the construct is added."""
+        return []
+
+    @staticmethod
+    def _outputs(props: Any) -> int:
+        """How many stack outputs :meth:`_add_outputs` adds (counted against the stack's limit)."""
+        return 0
 
     def _warnings(self, props: P) -> list[tuple[str, str]]:
         """(id, message) of each acknowledgeable warning the props deserve."""

@@ -1,18 +1,16 @@
 """The handler Lambda shared by every resource of one kind in a stack.
 
-The asset is bundled locally, without Docker or network: the handler's own
-folder, the shared modules, the wire contract and the installed crhelper
-package are copied into the asset directory.
+The asset is bundled locally, without Docker or network, by
+:func:`._bundle.bundle_handler` (the handler's own folder, the shared modules,
+the wire contract and the installed crhelper package).
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import math
-import shutil
 from collections.abc import Callable, Hashable
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import jsii
@@ -34,49 +32,13 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from . import _nag, _naming, _resource, _wire
+from ._bundle import bundle_handler, handler_root
 from ._validation import is_token
 
-PACKAGE_DIR = Path(__file__).resolve().parent
 HANDLER_TIMEOUT = Duration.minutes(15)
 # cdk-nag's latest-runtime rule accepts python3.14 with aws-cdk-lib 2.275
 # (Runtime.determine_latest_python_runtime still answers 3.13).
 HANDLER_RUNTIME = lambda_.Runtime.PYTHON_3_14
-
-
-def handler_root() -> Path:
-    """Where the handler code is: inside the package when installed from the
-    wheel (``sagemaker_constructs/_lambda``), ``lambda/`` in the repository."""
-    for candidate in (PACKAGE_DIR / "_lambda", PACKAGE_DIR.parent / "lambda"):
-        if (candidate / "shared" / "engine.py").is_file():
-            return candidate
-    raise FileNotFoundError(f"handler code not found in {PACKAGE_DIR / '_lambda'} or {PACKAGE_DIR.parent / 'lambda'}")
-
-
-def _copy_py_files(source: Path, target: Path) -> None:
-    for path in sorted(source.glob("*.py")):
-        shutil.copyfile(path, target / path.name)
-
-
-def bundle_handler(kind: str, output_dir: str | Path) -> Path:
-    """Lay out one handler's asset in ``output_dir``; returns that directory."""
-    root = handler_root()
-    target = Path(output_dir)
-    target.mkdir(parents=True, exist_ok=True)
-    _copy_py_files(root / "shared", target)
-    _copy_py_files(root / kind, target)
-    shutil.copyfile(Path(_wire.__file__), target / "_wire.py")
-    # Located without importing it: importing crhelper imports boto3 (~0.3 s of synth).
-    spec = importlib.util.find_spec("crhelper")
-    if spec is None or spec.origin is None:
-        raise FileNotFoundError("crhelper is not installed; the handler asset needs it")
-    crhelper_dir = Path(spec.origin).resolve().parent
-    shutil.copytree(
-        crhelper_dir,
-        target / "crhelper",
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-        dirs_exist_ok=True,
-    )
-    return target
 
 
 @jsii.implements(ILocalBundling)
@@ -118,7 +80,7 @@ class HandlerFunction(Construct):
         self.stack = Stack.of(self)
         self.stack_path: str = self.stack.node.path
         self.naming_stack_name = _resource.naming_stack_name(self.stack)
-        # Every generated name in this stack starts with this; the IAM is scoped to it.
+        # Every generated name in this stack starts with this; the handler's Create is scoped to it.
         self.name_prefix = _naming.stack_prefix(self.naming_stack_name)
         self.resource_count = 0
         self.role = iam.Role(
@@ -156,10 +118,18 @@ class HandlerFunction(Construct):
                 _wire.ENV_RESOURCE_COUNT: Lazy.string(_Later(lambda: str(self.resource_count))),
                 _wire.ENV_DESCRIBE_BUDGET: budget,
             },
-            # No async retries by Lambda: a timed-out invocation has already answered (crhelper's
-            # timer), and a retry could start a job after the rollback removed it. CloudFormation
-            # and the handler's own hand-over are the only retries.
+            # Asynchronous invocation limits, set deliberately (they govern the hand-overs):
+            # - No retries by Lambda: every path answers before the invocation ends (a timed-out
+            #   one through crhelper's timer), and a retry could start a job after the rollback
+            #   removed it. CloudFormation and the handler's own hand-over are the only retries.
+            # - Maximum event age: the longest Lambda allows (6 h). A continuation delayed in the
+            #   queue (throttling, concurrency) still arrives and stops and deletes what a
+            #   cancelled request made (it gets _wire.CLEANUP_SECONDS past its dead deadline).
+            # - No on-failure destination: an event that expires is dropped (Lambda counts it in
+            #   AsyncEventsDropped). Cleanup never depends on it: a request whose continuation is
+            #   lost times out, and the rollback removes what the failed version made.
             retry_attempts=0,
+            max_event_age=Duration.seconds(_wire.HANDLER_MAX_EVENT_AGE_SECONDS),
         )
         self.log_group.grant_write(self.role)
         self.service_token = self.function.function_arn  # what each custom resource names
@@ -212,18 +182,54 @@ class HandlerFunction(Construct):
             known.update(new)
         return False
 
-    def allow_on_names(self, resource_type: str, actions: list[str], explicit_name: str | None, reason: str) -> None:
-        """``actions`` on ``<resource_type>/<stack prefix>*`` (every generated name), plus the
-        exact ARN of an explicit name; the wildcard's cdk-nag finding is acknowledged once."""
-        if (self.role, resource_type) not in self._statements:
+    def allow_resource_type(self, actions: HandlerActions, explicit_name: str | None) -> None:
+        """The handler's SageMaker statements for one resource type (``HandlerActions``).
+
+        * Create (and the ``sagemaker:AddTags`` a tagged Create is also authorized as, with
+          ``sagemaker:TaggingAction``) on ``<type>/<stack prefix>*`` and the exact ARN of each
+          explicit name, only when the request carries this stack's ownership tags.
+        * The destructive and tagging actions on ``<type>/*``, only on a resource that carries
+          this stack's ``sagemaker-constructs:stack-id`` tag, and never on an ownership tag
+          key: by ownership, not by name, so a rename, a removal or a rollback can clean up
+          a name that the current app no longer holds.
+        * The read-only actions on ``<type>/*``, unconditioned: see ``HandlerActions.read``.
+        """
+        rt = actions.resource_type
+        if (self.role, f"{rt}:create") not in self._statements:
             # SageMaker lowercases names in many ARNs: keep the patterns lowercase.
-            generated = self._sagemaker_arn(resource_type, f"{self.name_prefix}*")
-            self.statement(resource_type, actions, [generated])
-            _nag.acknowledge_wildcard_resource(self, generated, reason)
+            generated = self._sagemaker_arn(rt, f"{self.name_prefix}*")
+            every = self._sagemaker_arn(rt, "*")
+            stack_tag = {f"aws:RequestTag/{_wire.OWNER_STACK_TAG}": self.stack.stack_id}
+            self.statement(
+                f"{rt}:create",
+                [actions.create],
+                [generated],
+                {"StringEquals": stack_tag, "Null": {f"aws:RequestTag/{_wire.OWNER_LOGICAL_ID_TAG}": "false"}},
+            )
+            tagging_action = actions.create.split(":", 1)[1]
+            self.statement(
+                f"{rt}:tag-on-create",
+                ["sagemaker:AddTags"],
+                [generated],
+                {"StringEquals": {"sagemaker:TaggingAction": tagging_action, **stack_tag}},
+            )
+            self.statement(
+                f"{rt}:owned",
+                list(actions.owned),
+                [every],
+                {
+                    "StringEquals": {f"aws:ResourceTag/{_wire.OWNER_STACK_TAG}": self.stack.stack_id},
+                    "ForAllValues:StringNotLike": {"aws:TagKeys": f"{_wire.TAG_PREFIX}*"},
+                },
+            )
+            self.statement(f"{rt}:read", list(actions.read), [every])
+            _nag.acknowledge_wildcard_resource(self, generated, actions.create_reason)
+            _nag.acknowledge_wildcard_resource(self, every, actions.every_reason)
         if explicit_name is not None:
             # A token (e.g. a CfnParameter) cannot be lowercased at synth time: it is used as given.
-            name = explicit_name if is_token(explicit_name) else explicit_name.lower()
-            self.statement(resource_type, actions, [self._sagemaker_arn(resource_type, name)])
+            name = self._sagemaker_arn(rt, explicit_name if is_token(explicit_name) else explicit_name.lower())
+            self.statement(f"{rt}:create", [actions.create], [name])
+            self.statement(f"{rt}:tag-on-create", ["sagemaker:AddTags"], [name])
 
     def _sagemaker_arn(self, resource_type: str, name: str) -> str:
         return self.stack.format_arn(service="sagemaker", resource=resource_type, resource_name=name)
@@ -286,6 +292,26 @@ class HandlerFunction(Construct):
         self.role.add_to_principal_policy(
             iam.PolicyStatement(actions=list(_wire.STACK_CHECK_ACTIONS), resources=[self.stack.stack_id])
         )
+
+
+@dataclass(frozen=True)
+class HandlerActions:
+    """The SageMaker actions a handler takes on one resource type, grouped by how IAM
+    can scope them (the Service Authorization Reference for SageMaker: the resource
+    types ``compilation-job`` and ``flow-definition`` have the condition key
+    ``aws:ResourceTag/${TagKey}``; their Create actions have ``aws:RequestTag/${TagKey}``
+    and ``aws:TagKeys`` and depend on ``sagemaker:AddTags``, which has
+    ``sagemaker:TaggingAction``)."""
+
+    resource_type: str  # "compilation-job"
+    create: str  # "sagemaker:CreateCompilationJob"
+    # Read only, on every resource of the type: a name that does not exist, or that another
+    # stack holds, has no ownership tag to match, and the handler must tell "not there" and
+    # "not ours" from "ours" (a tag condition would answer AccessDenied for both).
+    read: tuple[str, ...]
+    owned: tuple[str, ...]  # destructive and tagging: only on what carries this stack's tag
+    create_reason: str  # why <type>/<stack prefix>* (cdk-nag)
+    every_reason: str  # why <type>/* (cdk-nag)
 
 
 @jsii.implements(IStableStringProducer)

@@ -24,7 +24,7 @@ from aws_cdk import (
 )
 from constructs import Construct, IConstruct, IValidation
 
-from . import _naming, _wire
+from . import _naming, _scope, _tags, _wire
 from ._typecheck import check_props
 from ._validation import Problem, is_token, raise_if_any
 
@@ -37,18 +37,19 @@ _NAMES_ATTRIBUTE = "_sagemaker_constructs_explicit_names"  # on the app's root o
 
 # --- generated names ------------------------------------------------------------
 def naming_stack_name(stack: Stack) -> str:
-    """The stack name that generated names are derived from.
+    """The stack's identity that generated names are derived from (``_naming.stack_prefix``).
 
     A nested stack's own name is only known at deploy time (a token), so its
-    names derive from ``<parent stack name>-<nested stack id>`` instead, which
-    is stable and distinct per nested stack."""
+    names derive from ``<parent stack name>/<nested stack id>`` instead, which
+    is stable, distinct per nested stack, and never a top-level stack's name
+    (those have no ``/``)."""
     parts: list[str] = []
     current: Stack | None = stack
     while current is not None and current.nested_stack_parent is not None:
         parts.insert(0, current.node.id)
         current = current.nested_stack_parent
     assert current is not None
-    return "-".join([current.stack_name, *parts])
+    return _naming.NESTED_STACK_SEPARATOR.join([current.stack_name, *parts])
 
 
 def generated_name(handler: HandlerFunction, scope: IConstruct, construct_id: str, identity: Any) -> str:
@@ -164,22 +165,30 @@ class UserTagRules:
 
     def __init__(self, stack: Stack) -> None:
         self._stack = stack
-        self._resources: list[tuple[Owner, Any]] = []
+        self._resources: list[tuple[Owner, Any, str]] = []
 
-    def add(self, owner: Owner, rendered_tags: Any) -> None:
+    def add(self, owner: Owner, rendered_tags: Any, resource_type: str) -> None:
         """``rendered_tags``: the ``TagManager.rendered_tags`` of ``owner``'s resource."""
-        self._resources.append((owner, rendered_tags))
+        self._resources.append((owner, rendered_tags, resource_type))
 
     def validate(self) -> list[str]:
         if not self._resources:
             return []
         # Each in a dict of its own: resolving drops an undefined (no tags) from a list.
-        resolved = self._stack.resolve([{"Tags": rendered} for _, rendered in self._resources])
+        resolved = self._stack.resolve([{"Tags": rendered} for _, rendered, _ in self._resources])
         return [
-            f"{owner}: {problem}"
-            for (owner, _), tags in zip(self._resources, resolved, strict=True)
+            f"{owner}: {problem}{_TAG_FIX.format(resource_type=resource_type)}"
+            for (owner, _, resource_type), tags in zip(self._resources, resolved, strict=True)
             for problem in user_tag_problems(_tag_values(tags.get("Tags")))
         ]
+
+
+# Tags.of(...).add is applied by an aspect at synth, after construction: a tag added before the
+# construct is made is reported with its other problems; one added after can only be reported here.
+_TAG_FIX = (
+    " (tags from Tags.of(...).add are applied at synth: remove the tag there, or keep it off this construct "
+    "with Tags.of(...).add(key, value, exclude_resource_types=[{resource_type!r}]))"
+)
 
 
 def _tag_values(rendered: Any) -> dict[str, Any]:
@@ -212,7 +221,7 @@ def create_custom_resource(
     checked at synth time."""
     handler.add_resource()
     rendered_tags = tags.rendered_tags
-    handler.user_tags.add(owner, rendered_tags)
+    handler.user_tags.add(owner, rendered_tags, resource_type)
     return CustomResource(
         scope,
         "Resource",
@@ -285,13 +294,18 @@ def check_before_construction(
     validate: Callable[[Any], list[Problem]],
     resource_type: str,
     name_prop: str,
+    in_scope: Callable[[IConstruct, Any], list[Problem]] | None = None,
 ) -> NameCheck:
     """A ``TypeError`` for a wrong type, then one ``ValueError`` for every other problem:
-    ``validate(props)``'s and an explicit name that is taken. Runs before the construct
+    ``validate(props)``'s, ``in_scope(scope, props)``'s (what depends on the stack: its
+    region and account) and an explicit name that is taken. Runs before the construct
     is added to the tree, so a failed construction leaves nothing behind."""
+    _scope.check_scope(owner.kind, owner.scope, owner.construct_id)
     check_props(owner, props, declared, hints)
     names = check_explicit_name(owner.scope, resource_type, name_prop, props.get(name_prop))
-    raise_if_any(owner, [*validate(props), *names.problems])
+    in_stack = in_scope(owner.scope, props) if in_scope is not None else []
+    tags = _tags.tag_problems(owner.scope, resource_type, user_tag_problems)
+    raise_if_any(owner, [*validate(props), *in_stack, *tags, *names.problems])
     return names
 
 

@@ -16,8 +16,6 @@ from typing import Any
 
 from aws_cdk import Duration, Token
 
-from . import _wire
-
 MAX_VALUE_SHOWN = 200  # longer values are cut, so that one line stays readable
 
 
@@ -80,10 +78,6 @@ class Problems(list[Problem]):
             return
         if not re.fullmatch(pattern, value):
             self.add(prop, value, f"must match {description or pattern}")
-
-    def check_name(self, prop: str, value: str | None, rule: _wire.NameRule) -> None:
-        """A SageMaker name against its rule (``must match <pattern> (<what it allows>)``)."""
-        self.check_pattern(prop, value, rule.pattern.pattern[1:-1], rule.text)
 
     def check_length(self, prop: str, value: str | None, low: int, high: int) -> None:
         if value is None or is_token(value):

@@ -34,7 +34,9 @@ HANDOVER_ACTIONS = ("lambda:InvokeFunction",)  # on the handler function's own A
 # Whether the request is still wanted (a cancelled Create is followed by a
 # Delete the handler may not see first): DescribeStackResource on the stack's
 # own ARN (AWS::StackId).
-STACK_CHECK_ACTIONS = ("cloudformation:DescribeStackResource",)
+# DescribeStacks: whether the stack rolls back, which tells a forward request that
+# it is no longer wanted, and a rollback what the resource there was made from.
+STACK_CHECK_ACTIONS = ("cloudformation:DescribeStackResource", "cloudformation:DescribeStacks")
 # Keys of the continuation payload. CRHELPER_POLL_KEY routes it to crhelper's
 # poll functions; CONTINUATION_KEY holds the engine's state.
 CRHELPER_POLL_KEY = "CrHelperPoll"
@@ -42,6 +44,15 @@ CONTINUATION_KEY = "SmcContinuation"
 # Lambda accepts 256 KB for an asynchronous payload; the continuation carries
 # no resource properties and stays far below this.
 MAX_CONTINUATION_BYTES = 64 * 1024
+
+# Lambda's asynchronous queue keeps a continuation this long at most (throttling, a
+# full queue) before it drops it: the longest Lambda allows, so that a delayed
+# continuation still arrives and cleans up. Cleanup never depends on it arriving
+# (the rollback removes what a failed version made), but a late one still helps.
+HANDLER_MAX_EVENT_AGE_SECONDS = 6 * 3600
+# A request that is no longer wanted (cancelled, or past its deadline) still gets
+# this long to stop and delete what it made, from when it finds out.
+CLEANUP_SECONDS = 600
 
 # --- the handler function's environment ------------------------------------
 ENV_STACK_ID = "SMC_STACK_ID"  # AWS::StackId: the owner recorded on everything the handler creates
@@ -68,6 +79,9 @@ MAX_USER_TAGS = MAX_TAGS_PER_RESOURCE - len(OWNER_TAG_KEYS)
 SERVICE_TIMEOUT_MAX_SECONDS = 3600
 # ServiceTimeout = MaxRuntimeInSeconds + this: room to stop the job and answer.
 SERVICE_TIMEOUT_MARGIN_SECONDS = 300
+# No removal chain goes on longer than this after its request was sent: the request's
+# longest life, the longest wait in Lambda's queue, and the cleanup time.
+REMOVAL_CHAIN_MAX_SECONDS = SERVICE_TIMEOUT_MAX_SECONDS + HANDLER_MAX_EVENT_AGE_SECONDS + CLEANUP_SECONDS
 
 
 # --- names ---------------------------------------------------------------------
@@ -108,7 +122,6 @@ OPTIONS = "Options"
 OPT_EXPLICIT_NAME = "ExplicitName"  # "true" when the user chose the name
 OPT_STAGE_MODEL_FROM = "StageModelFrom"  # s3:// URI of a CDK asset to copy to InputConfig.S3Uri
 OPT_MODEL_SOURCE = "ModelSource"  # training-job / search source resolved at deploy time
-TAG_ACTIONS = ("sagemaker:AddTags", "sagemaker:DeleteTags", "sagemaker:ListTags")
 
 
 def _snake(pascal: str) -> str:
@@ -177,11 +190,15 @@ class Declaration:
         stop = f"stop_{noun}" if self.stoppable else None
         return f"create_{noun}", f"describe_{noun}", f"delete_{noun}", stop
 
-    @property
-    def handler_actions(self) -> tuple[str, ...]:
-        """What the handler may do to a resource of this kind (scoped to its names)."""
-        verbs = ("Create", "Describe", "Stop", "Delete") if self.stoppable else ("Create", "Describe", "Delete")
-        return (*(f"sagemaker:{verb}{self.api_noun}" for verb in verbs), *TAG_ACTIONS)
+    def handler_actions(self) -> tuple[str, str, tuple[str, ...], tuple[str, ...]]:
+        """What the handler may do to a resource of this kind, grouped by how IAM scopes it:
+        the ARN resource type, Create (on its own names, with its ownership tags), the
+        read-only actions (on every resource of the type) and the destructive and tagging
+        ones (only on what carries its stack's tag); ``_handler.HandlerActions`` holds them."""
+        verbs = ("Stop", "Delete") if self.stoppable else ("Delete",)
+        owned = (*(f"sagemaker:{verb}{self.api_noun}" for verb in verbs), "sagemaker:AddTags", "sagemaker:DeleteTags")
+        read = (f"sagemaker:Describe{self.api_noun}", "sagemaker:ListTags")
+        return self.arn_resource, f"sagemaker:{self.create_operation}", read, owned
 
 
 COMPILATION_JOB = Declaration(

@@ -10,9 +10,11 @@ they end (``--watch``). Started before CloudFormation has created the jobs,
 work as in the AWS CLI.
 
 Exit codes: 0 on success (with ``--watch``: every listed job ended
-COMPLETED, or no job matched), 1 with ``--watch`` when a listed job ended
-FAILED or STOPPED, 2 for usage errors and AWS errors (one line on stderr),
-130 when interrupted.
+COMPLETED; or no job matched, with ``--allow-none``), 1 with ``--watch`` when
+a listed job ended FAILED or STOPPED, or when no job matched within
+``--appear-timeout`` (a CI step must not pass with nothing compiled), 2 for
+usage errors, a malformed ``--endpoint-url`` and AWS errors (one line on
+stderr), 130 when interrupted.
 
 This module must not import aws_cdk (the tool has to start fast), and it
 imports boto3/botocore only once a command actually runs.
@@ -63,6 +65,7 @@ CLEAR_SCREEN = "\x1b[H\x1b[2J"
 NO_JOBS_MESSAGE = "no compilation jobs matched"
 EXIT_OK = 0
 EXIT_JOB_FAILED = 1
+EXIT_NO_JOBS = 1  # --watch without --allow-none: nothing compiled is not a success
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
 
@@ -111,9 +114,16 @@ def _non_negative_float(text: str) -> float:
     return value
 
 
+def _any_case(choices: Sequence[str]) -> Callable[[str], str]:
+    """An argparse ``type`` that maps ``creationtime`` to the choice ``CreationTime`` (others unchanged,
+    so argparse's own "invalid choice" message names them)."""
+    by_folded = {choice.casefold(): choice for choice in choices}
+    return lambda text: by_folded.get(text.casefold(), text)
+
+
 def _add_filter_arguments(jobs: argparse.ArgumentParser) -> None:
     who = jobs.add_mutually_exclusive_group()
-    who.add_argument("--stack", metavar="NAME", help="only jobs created by this stack")
+    who.add_argument("--stack", metavar="NAME", help="only jobs created by this stack (a nested stack: PARENT/ID)")
     who.add_argument("--name-contains", metavar="TEXT", help="only jobs whose name contains TEXT")
     jobs.add_argument("--status", choices=STATUSES, type=str.upper, help="only jobs in this status")
     jobs.add_argument(
@@ -126,8 +136,18 @@ def _add_filter_arguments(jobs: argparse.ArgumentParser) -> None:
         metavar="ISO",
         help="only jobs created before this (ISO 8601; naive = UTC)",
     )
-    jobs.add_argument("--sort-by", choices=SORT_KEYS, help="sort key (service default: CreationTime)")
-    jobs.add_argument("--order", choices=SORT_ORDERS, help="sort order (service default: Descending)")
+    jobs.add_argument(
+        "--sort-by",
+        choices=SORT_KEYS,
+        type=_any_case(SORT_KEYS),
+        help="sort key, any case (service default: CreationTime)",
+    )
+    jobs.add_argument(
+        "--order",
+        choices=SORT_ORDERS,
+        type=_any_case(SORT_ORDERS),
+        help="sort order, any case (service default: Descending)",
+    )
     jobs.add_argument("--max", type=_positive_int, metavar="N", help="show at most N jobs")
 
 
@@ -141,7 +161,15 @@ def _add_output_arguments(jobs: argparse.ArgumentParser) -> None:
     jobs.add_argument(
         "--watch",
         action="store_true",
-        help="refresh until no job is STARTING/INPROGRESS/STOPPING; exit 1 if any ended FAILED/STOPPED",
+        help=(
+            "refresh until no job is STARTING/INPROGRESS/STOPPING; exit 1 if any ended FAILED/STOPPED, "
+            "or if no job matched within --appear-timeout"
+        ),
+    )
+    jobs.add_argument(
+        "--allow-none",
+        action="store_true",
+        help="with --watch, exit 0 when no job matched (default: exit 1, so a CI step cannot pass with nothing compiled)",
     )
     jobs.add_argument(
         "--interval",
@@ -248,6 +276,26 @@ def build_query(args: argparse.Namespace) -> JobQuery:
 # --------------------------------------------------------------------------
 # Talking to SageMaker
 # --------------------------------------------------------------------------
+
+
+def client_options(args: argparse.Namespace) -> ClientOptions:
+    """``--region``, ``--profile`` and ``--endpoint-url`` (raises :class:`CliError` for a malformed URL,
+    which boto3 would report as a bare ``ValueError``)."""
+    url = args.endpoint_url
+    if url is not None and not is_endpoint_url(url):
+        raise CliError(f"--endpoint-url: {url!r} is not a URL: give http://host[:port][/path] or https://...")
+    return ClientOptions(region=args.region, profile=args.profile, endpoint_url=url)
+
+
+def is_endpoint_url(url: str) -> bool:
+    """An http(s) URL that botocore accepts as an endpoint."""
+    from botocore.utils import (  # type: ignore[import-untyped, unused-ignore]
+        is_valid_endpoint_url,
+        is_valid_ipv6_endpoint_url,
+    )
+
+    scheme = url.partition("://")[0].lower()
+    return scheme in ("http", "https") and bool(is_valid_endpoint_url(url) or is_valid_ipv6_endpoint_url(url))
 
 
 def default_client_factory(options: ClientOptions) -> Any:
@@ -459,6 +507,14 @@ class JobsCommand:
             sys.stdout.write("\n")
         print(text, flush=True)
 
+    def _none_appeared(self) -> int:
+        message = NO_JOBS_MESSAGE + (f" within {self.args.appear_timeout:g}s" if self.args.appear_timeout else "")
+        if self.args.allow_none:
+            print(message, file=sys.stderr)
+            return EXIT_OK
+        print(f"error: {message} (--allow-none accepts that)", file=sys.stderr)
+        return EXIT_NO_JOBS
+
     def watch(self) -> int:
         first = True
         announced = False
@@ -468,9 +524,7 @@ class JobsCommand:
             if not jobs:
                 waited = (self.now() - started).total_seconds()
                 if waited + self.args.interval > self.args.appear_timeout:
-                    suffix = f" within {self.args.appear_timeout:g}s" if self.args.appear_timeout else ""
-                    print(NO_JOBS_MESSAGE + suffix, file=sys.stderr)
-                    return EXIT_OK
+                    return self._none_appeared()
                 if not announced:
                     print(
                         f"waiting for compilation jobs to appear (up to {self.args.appear_timeout:g}s; Ctrl-C to stop)",
@@ -546,8 +600,7 @@ def run_jobs(args: argparse.Namespace, client_factory: ClientFactory, sleep: Sle
     """Run ``jobs`` with parsed arguments; every failure becomes one line and exit 2."""
     try:
         query = build_query(args)
-        options = ClientOptions(region=args.region, profile=args.profile, endpoint_url=args.endpoint_url)
-        command = JobsCommand(client_factory(options), query, args, sleep, now)
+        command = JobsCommand(client_factory(client_options(args)), query, args, sleep, now)
         return command.watch() if args.watch else command.run_once()
     except CliError as exc:
         return _error(str(exc))

@@ -19,7 +19,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from . import _nag, _wire
+from . import _model_archive, _nag, _s3, _search, _wire
+from ._service_model import string_problems
 from ._typecheck import check_arguments
 from ._validation import Problem, is_token
 
@@ -43,6 +44,8 @@ SEARCH_OPERATORS = (
 MAX_SEARCH_FILTERS = 20
 FILTER_VALUE_MAX = 1024
 READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion"]
+MODEL_S3_URI = "CreateCompilationJob.InputConfig.S3Uri"  # the service model's member, for its rules
+MODEL_PACKAGE_ARN = "CreateCompilationJob.ModelPackageVersionArn"
 
 
 def grant_object_read(role: iam.IRole, bucket: s3.IBucket, key: str) -> None:
@@ -296,7 +299,8 @@ class _BucketObject(ModelSource):
     version: str | None = None
 
     def problems(self) -> list[Problem]:
-        return _archive_problems(self.key)
+        bucket_name = _s3.given_bucket_name(self.bucket)
+        return _archive_problems(self.key) + _s3.object_problems("model", bucket_name, self.key, MODEL_S3_URI)
 
     def bind(self, scope: Construct, options: ModelBindOptions) -> ModelBinding:
         grant_model_read(options.handler, options.role, self.bucket, self.key)
@@ -314,7 +318,11 @@ class _S3Uri(ModelSource):
         found: list[Problem] = []
         if not is_token(self.uri) and not re.match(r"^(s3|https)://[^/]+/.+", self.uri):
             found.append(Problem("model", self.uri, "must be an s3:// or https:// URI of an object"))
-        return found + _archive_problems(self.uri)
+        found.extend(_archive_problems(self.uri))
+        if not found:
+            found.extend(_s3.uri_problems("model", self.uri))
+            found.extend(string_problems("model", self.uri, MODEL_S3_URI))
+        return found
 
     def bind(self, scope: Construct, options: ModelBindOptions) -> ModelBinding:
         # Also matches a URI with tokens in it (s3://${Token}/models/x.tar.gz): the ARN then
@@ -348,11 +356,7 @@ class _Asset(ModelSource):
     path: str
 
     def problems(self) -> list[Problem]:
-        if not self.path.endswith(".tar.gz"):
-            return [Problem("model", self.path, "must be a .tar.gz file")]
-        if not Path(self.path).is_file():
-            return [Problem("model", self.path, "must be an existing file")]
-        return []
+        return _model_archive.asset_problems("model", self.path)
 
     def bind(self, scope: Construct, options: ModelBindOptions) -> ModelBinding:
         asset, handler, staging_bucket = _model_asset(scope, self.path), options.handler, options.staging_bucket
@@ -374,6 +378,9 @@ class _ModelPackage(ModelSource):
     arn: str
     sends_input_config = False
 
+    def problems(self) -> list[Problem]:
+        return string_problems("model", self.arn, MODEL_PACKAGE_ARN)
+
     def bind(self, scope: Construct, options: ModelBindOptions) -> ModelBinding:
         options.handler.statement("model-packages", ["sagemaker:DescribeModelPackage"], [self.arn])
         return ModelBinding(model_package_arn=self.arn, identity=self.arn)
@@ -384,6 +391,10 @@ class _TrainingOutput(ModelSource):
     """A training job's artifacts, chosen at deploy time: read in its output bucket."""
 
     bucket: s3.IBucket
+
+    def problems(self) -> list[Problem]:
+        """The training output bucket's name (each source's own checks come first)."""
+        return _s3.bucket_name_problems("training_output_bucket", _s3.given_bucket_name(self.bucket))
 
     def bind(self, scope: Construct, options: ModelBindOptions) -> ModelBinding:
         # The artifacts' key is only known at deploy time: GetObject on the training
@@ -413,8 +424,8 @@ class _TrainingJob(_TrainingOutput):
     def problems(self) -> list[Problem]:
         name, rule = self.training_job_name, _wire.TRAINING_JOB_NAME_RULE
         if not isinstance(name, str) or not (is_token(name) or rule.pattern.match(name)):
-            return [Problem("training_job_name", name, rule.rule)]
-        return []
+            return [Problem("training_job_name", name, rule.rule), *super().problems()]
+        return super().problems()
 
     def _grant_and_render(self, stack: Stack, handler: HandlerFunction) -> dict[str, Any]:
         # SageMaker lowercases names in training-job ARNs; a token cannot be
@@ -455,11 +466,10 @@ class _BestTrainingJob(_TrainingOutput):
         if self.sort_order is not None and self.sort_order not in ("Ascending", "Descending"):
             found.append(Problem("sort_order", self.sort_order, "must be Ascending or Descending"))
         sort_by = self.sort_by
-        if sort_by is not None and not (
-            isinstance(sort_by, str) and (Token.is_unresolved(sort_by) or 1 <= len(sort_by) <= 255)
-        ):
+        if sort_by is not None and not isinstance(sort_by, str):
             found.append(Problem("sort_by", sort_by, "must be a string of 1 to 255 characters"))
-        return found
+        found.extend(_search.sort_by_problems(sort_by))
+        return found + super().problems()
 
     def _grant_and_render(self, stack: Stack, handler: HandlerFunction) -> dict[str, Any]:
         # Search has no resource type in IAM (it cannot be scoped to

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import socket
@@ -265,7 +266,7 @@ def test_stack_sends_prefix_and_keeps_only_prefix_matches(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     prefix = stack_prefix("Prod")
-    assert prefix == "prod--"
+    assert prefix.startswith("prod-") and prefix.endswith("--")  # changed (issue 15, defect 8): was "prod--"
     jobs = [
         job(f"{prefix}model-aaaa"),
         job(f"other{prefix}model-bbbb"),  # contains the prefix but not at the start
@@ -285,10 +286,11 @@ def test_stack_sends_prefix_and_keeps_only_prefix_matches(
 def test_stack_with_max_counts_kept_rows_only(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    jobs = [job("x-prod--a"), job("prod--b"), job("y-prod--c"), job("prod--d")]
+    prefix = stack_prefix("prod")
+    jobs = [job(f"x-{prefix}a"), job(f"{prefix}b"), job(f"y-{prefix}c"), job(f"{prefix}d")]
     client = FakeSageMaker(jobs, page_limit=100)
     assert run(["jobs", "--stack", "prod", "--max", "2"], client) == 0
-    assert table_names(capsys.readouterr().out) == ["prod--b", "prod--d"]
+    assert table_names(capsys.readouterr().out) == [f"{prefix}b", f"{prefix}d"]
 
 
 def test_long_stack_name_uses_hashed_prefix() -> None:
@@ -323,6 +325,28 @@ def test_name_contains_status_sort_and_order_are_passed_through() -> None:
             "MaxResults": 100,
         }
     ]
+
+
+@pytest.mark.parametrize(
+    ("given", "sent"),
+    [("name", "Name"), ("CREATIONTIME", "CreationTime"), ("creationTime", "CreationTime"), ("Status", "Status")],
+)
+def test_sort_by_takes_any_case(given: str, sent: str) -> None:
+    client = FakeSageMaker([])
+    assert run(["jobs", "--sort-by", given], client) == 0
+    assert client.list_calls[0]["SortBy"] == sent
+
+
+@pytest.mark.parametrize(("given", "sent"), [("ascending", "Ascending"), ("DESCENDING", "Descending")])
+def test_order_takes_any_case(given: str, sent: str) -> None:
+    client = FakeSageMaker([])
+    assert run(["jobs", "--order", given], client) == 0
+    assert client.list_calls[0]["SortOrder"] == sent
+
+
+def test_an_unknown_sort_key_is_still_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["jobs", "--sort-by", "size"], FakeSageMaker([])) == 2
+    assert "invalid choice: 'size'" in capsys.readouterr().err
 
 
 def test_name_contains_is_not_filtered_client_side(
@@ -584,11 +608,39 @@ def test_watch_already_ended_does_not_sleep(capsys: pytest.CaptureFixture[str]) 
 def test_watch_no_jobs_waits_for_them_up_to_the_appear_timeout(capsys: pytest.CaptureFixture[str]) -> None:
     clock = FakeClock()
     client = FakeSageMaker([])
-    assert run(["jobs", "--watch", "--stack", "prod", "--interval", "10", "--appear-timeout", "60"], client, clock) == 0
+    assert run(["jobs", "--watch", "--stack", "prod", "--interval", "10", "--appear-timeout", "60"], client, clock) == 1
     err = capsys.readouterr().err
     assert "waiting for compilation jobs to appear (up to 60s" in err
     assert "no compilation jobs matched within 60s" in err
     assert sum(clock.sleeps) == 60 and len(client.list_calls) == 7
+
+
+def test_watch_that_never_sees_a_job_fails_so_a_ci_step_cannot_pass_with_nothing_compiled(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run(["jobs", "--watch", "--appear-timeout", "30"], FakeSageMaker([]), FakeClock()) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines()[-1] == "error: no compilation jobs matched within 30s (--allow-none accepts that)"
+
+
+def test_watch_allow_none_accepts_no_jobs(capsys: pytest.CaptureFixture[str]) -> None:
+    clock = FakeClock()
+    assert run(["jobs", "--watch", "--allow-none", "--appear-timeout", "30"], FakeSageMaker([]), clock) == 0
+    assert capsys.readouterr().err.splitlines()[-1] == "no compilation jobs matched within 30s"
+    assert sum(clock.sleeps) == 30  # it still waits for them
+
+
+def test_allow_none_is_documented_in_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["jobs", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--allow-none" in text and "exit 0" in text
+    assert "or if no job matched" in text
+
+
+def test_listing_without_watch_still_exits_0_for_no_jobs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["jobs"], FakeSageMaker([])) == 0
+    assert capsys.readouterr().err == "no compilation jobs matched\n"
 
 
 def test_watch_started_before_the_deploy_follows_the_jobs_once_they_appear(capsys: pytest.CaptureFixture[str]) -> None:
@@ -601,14 +653,14 @@ def test_watch_started_before_the_deploy_follows_the_jobs_once_they_appear(capsy
 
 def test_watch_with_appear_timeout_zero_does_not_wait(capsys: pytest.CaptureFixture[str]) -> None:
     clock = FakeClock()
-    assert run(["jobs", "--watch", "--appear-timeout", "0"], FakeSageMaker([]), clock) == 0
+    assert run(["jobs", "--watch", "--appear-timeout", "0"], FakeSageMaker([]), clock) == 1
     assert "no compilation jobs matched" in capsys.readouterr().err
     assert clock.sleeps == []
 
 
 def test_watch_default_appear_timeout_is_ten_minutes() -> None:
     clock = FakeClock()
-    assert run(["jobs", "--watch"], FakeSageMaker([]), clock) == 0
+    assert run(["jobs", "--watch", "--allow-none"], FakeSageMaker([]), clock) == 0
     assert sum(clock.sleeps) == pytest.approx(cli.DEFAULT_APPEAR_TIMEOUT, abs=cli.DEFAULT_INTERVAL)
 
 
@@ -753,6 +805,17 @@ def test_endpoint_connection_error_is_one_line(
     assert "xx-nowhere-1" in err
 
 
+@pytest.mark.parametrize(
+    "url", ["not a url", "sagemaker.example.test", "https://", "http://exa mple.test", "://sagemaker.example.test"]
+)
+def test_a_malformed_endpoint_url_is_one_line_with_the_real_client(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["jobs", "--endpoint-url", url]) == 2
+    err = _assert_one_error_line(capsys, f"error: --endpoint-url: {url!r} is not a URL")
+    assert "http://" in err and "https://" in err
+
+
 def test_unexpected_errors_are_not_hidden() -> None:
     with pytest.raises(ZeroDivisionError):
         run(["jobs"], FakeSageMaker(error=ZeroDivisionError()))
@@ -860,3 +923,12 @@ def test_cli_does_not_import_aws_cdk_or_boto3_for_help() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_readme_watching_jobs_section_names_every_option() -> None:
+    from tests.test_readme import README, section
+
+    text = section(README.read_text(encoding="utf-8"), "## Watching jobs: `sagemaker-constructs jobs`")
+    jobs = next(a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices["jobs"]
+    options = [o for action in jobs._actions for o in action.option_strings if o.startswith("--") and o != "--help"]
+    assert [o for o in options if o not in text] == []

@@ -25,6 +25,7 @@ from constructs import IConstruct
 
 from example.pipeline import ModelPipelineStack
 from sagemaker_constructs._nag import flatten
+from sagemaker_constructs._naming import stack_prefix
 
 ACK_KEY = Validations.ACKNOWLEDGED_RULES_METADATA_KEY
 FINDING = re.compile(r"^(?:annotation::)?(?P<rule>AwsSolutions-IAM5)\[Resource::(?P<resource>.+)\]$", re.IGNORECASE)
@@ -163,18 +164,35 @@ def test_acknowledged_bare_wildcards_cover_only_actions_without_resource_types(c
                 assert statement.get("Condition"), statement
 
 
-def test_sagemaker_wildcards_are_the_stack_prefix_patterns(checked: Checked) -> None:
-    """The handler acknowledgments name `<stack prefix>*` ARNs, not `compilation-job/*`."""
+def test_sagemaker_wildcards_are_the_stack_prefix_patterns_and_the_tag_scoped_types(checked: Checked) -> None:
+    """The handler acknowledgments name `<stack prefix>*` ARNs (Create) and `<type>/*` (changed, issue 15
+    defect 1: the actions scoped by the ownership tag, and the reads), nothing else."""
     sagemaker = {
         FINDING.match(rule_id)["resource"]  # type: ignore[index]
         for _, rule_id, _ in _acknowledgments(checked)
         if ":sagemaker:" in rule_id
     }
     assert sorted(r.rsplit(":", 1)[1] for r in sagemaker) == sorted(
-        f"{kind}/{prefix}--*"
-        for prefix in ("modelpipeline", "pinnedpipeline")
+        f"{kind}/{name}"
+        for stack in ("ModelPipeline", "PinnedPipeline")
         for kind in ("compilation-job", "flow-definition")
+        for name in (f"{stack_prefix(stack)}*", "*")
     )
+
+
+def test_sagemaker_type_wildcards_are_read_only_or_need_the_ownership_tag(checked: Checked) -> None:
+    for stack in checked.stacks:
+        for statement in _statements_below(stack):
+            resources = [flatten(r) for r in _as_list(statement["Resource"])]
+            if not any(re.search(r":(compilation-job|flow-definition)/\*$", r) for r in resources):
+                continue
+            actions = set(_as_list(statement["Action"]))
+            if "Condition" not in statement:
+                assert all(re.match(r"sagemaker:(Describe|List)", a) for a in actions), statement
+            else:
+                assert statement["Condition"]["StringEquals"] == {
+                    "aws:ResourceTag/sagemaker-constructs:stack-id": {"Ref": "AWS::StackId"}
+                }, statement
 
 
 # --- the handler: runtime, role, logs ----------------------------------------------------------

@@ -58,6 +58,7 @@ COPY_IGNORE = shutil.ignore_patterns(
     ".ruff_cache",
     ".pytest_cache",
     ".bench",
+    ".py314",  # the Python 3.14 root of make test-py314: hundreds of MB, not source
 )
 
 APP = """

@@ -14,8 +14,11 @@ The convention (for whoever writes README prose):
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,3 +85,65 @@ def test_blocks_are_found_with_their_markers() -> None:
         ("python", "y = 2\n", True),
         ("text", "z\n", False),
     ]
+
+
+def section(text: str, heading: str) -> str:
+    """The README section under ``heading`` (a whole line), up to the next heading of its level or above."""
+    level = heading.split(" ", 1)[0]
+    start = text.index(f"\n{heading}\n") + 1
+    body = start + len(heading)
+    end = re.compile(rf"^#{{1,{len(level)}}} ", re.MULTILINE).search(text, body)
+    return text[start : end.start() if end else len(text)]
+
+
+def test_the_snapshot_test_example_passes_mypy_strict(tmp_path: Path) -> None:
+    """What a user copies into their tests must type-check as strictly as this project's code.
+
+    With this project's mypy options and cache (``make lint`` runs first in ``make test``), so
+    aws-cdk-lib's stubs come from the cache: seconds, against minutes cold."""
+    readme = README.read_text(encoding="utf-8")
+    [example] = [b for b in blocks(section(readme, "## Testing your own stacks")) if b.language == "python"]
+    path = tmp_path / "test_pipeline.py"
+    path.write_text(example.code, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--config-file", str(REPO / "pyproject.toml")]
+        + ["--cache-dir", str(REPO / ".mypy_cache"), "--no-error-summary", "--show-traceback", str(path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MYPYPATH": str(REPO)},  # the editable install is an import hook mypy does not follow
+        check=False,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def props_table(text: str) -> dict[str, list[str]]:
+    """The CompilationJob section's option table: option name -> its cells."""
+    rows: dict[str, list[str]] = {}
+    for line in section(text, "## CompilationJob").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("| `") and len(cells) == 3:
+            for name in re.findall(r"`(\w+)`", cells[0]):
+                rows[name] = cells
+    return rows
+
+
+def test_the_target_platform_row_names_the_default_the_code_has() -> None:
+    from aws_cdk import Stack
+
+    from tests.constructs.builders import small_job
+
+    job = small_job(Stack(App(), "Defaults"), "Job")  # a target_device, no target_platform
+    assert job.target_platform is None
+    default = props_table(README.read_text(encoding="utf-8"))["target_platform"][2]
+    assert re.match(r"none\b", default), f"the README gives a default the code does not have: {default}"
+
+
+def test_the_flow_definition_section_opens_with_the_a2i_availability_notice() -> None:
+    """AWS's documentation: A2I is no longer open to new customers; existing ones can use it as normal."""
+    text = section(README.read_text(encoding="utf-8"), "## FlowDefinition")
+    opening = " ".join(re.sub(r"^> ?", "", text[: text.index("```")], flags=re.MULTILINE).split())  # before the example
+    assert "no longer open to new customers" in opening
+    assert "Existing customers can continue to use the service as normal" in opening
+    assert "a2i-api-references.html" in opening  # where AWS says so

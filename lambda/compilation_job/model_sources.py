@@ -151,9 +151,28 @@ def _best_training_job(run: engine.Run, source: dict[str, Any]) -> str:
     return str(results[0]["TrainingJobName"])
 
 
+def _named_in(run: engine.Run, uri: str) -> str:
+    """The training job whose artifacts are ``uri``, from the path SageMaker writes them to
+    (``<output path>/<training job name>/output/model.tar.gz``), when it says so itself."""
+    parts = uri.split("/")
+    if len(parts) < 6 or parts[-2:] != ["output", "model.tar.gz"]:
+        return ""
+    name = parts[-3]
+    if not _wire.TRAINING_JOB_NAME_RULE.pattern.match(name):
+        return ""
+    try:
+        return name if _artifacts_of(run, name) == uri else ""
+    except Failure:
+        return ""
+
+
 def _recall_best(run: engine.Run, source: dict[str, Any], uri: str) -> str:
-    """The name of the job, among the Search's results, whose artifacts are
-    ``uri`` (a better one may have appeared since). Empty when it is gone."""
+    """The name of the training job whose artifacts are ``uri``: the one their path
+    names, else the one among the Search's results (a better one may have appeared
+    since). Empty when it is gone."""
+    named = _named_in(run, uri)
+    if named:
+        return named
     for job in _search(run, source, RECALL_RESULTS):
         if (job.get("ModelArtifacts") or {}).get("S3ModelArtifacts") == uri:
             return str(job["TrainingJobName"])

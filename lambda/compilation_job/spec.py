@@ -66,6 +66,42 @@ def _normalized(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _runtime_problems(desired: Desired) -> list[str]:
+    runtime = (desired.request.get(_wire.STOPPING_CONDITION) or {}).get("MaxRuntimeInSeconds")
+    limit = desired.service_timeout - _wire.SERVICE_TIMEOUT_MARGIN_SECONDS
+    if not isinstance(runtime, int) or runtime <= limit:
+        return []
+    problem = (
+        f"StoppingCondition.MaxRuntimeInSeconds must be at most {_wire.SERVICE_TIMEOUT}"
+        f" - {_wire.SERVICE_TIMEOUT_MARGIN_SECONDS} = {limit} (got {runtime}): CloudFormation waits at most "
+        f"{desired.service_timeout} s, and the handler needs the rest to stop the job and answer"
+    )
+    return [problem]
+
+
+def _stage_problems(desired: Desired) -> list[str]:
+    stage = desired.options.get(_wire.OPT_STAGE_MODEL_FROM)
+    if stage is None or (isinstance(stage, str) and _S3_OBJECT.match(stage)):
+        return []
+    return [f"{_wire.OPTIONS}.{_wire.OPT_STAGE_MODEL_FROM} must be an s3:// object URI (got {stage!r:.60})"]
+
+
+def _source_problems(desired: Desired) -> list[str]:
+    text = desired.options.get(_wire.OPT_MODEL_SOURCE)
+    if text is None:
+        has_model = desired.request.get(_wire.MODEL_PACKAGE_VERSION_ARN) or (
+            desired.request.get(_wire.INPUT_CONFIG) or {}
+        ).get("S3Uri")
+        if has_model:
+            return []
+        return [f"give {_wire.INPUT_CONFIG}.S3Uri or {_wire.MODEL_PACKAGE_VERSION_ARN}: there is no model to compile"]
+    try:
+        decoded = json.loads(text) if isinstance(text, str) else text
+    except ValueError as error:
+        return [f"{_wire.OPTIONS}.{_wire.OPT_MODEL_SOURCE} is not valid JSON ({error})"]
+    return model_sources.problems(decoded)
+
+
 DECLARED = _wire.COMPILATION_JOB
 
 
@@ -100,38 +136,7 @@ class CompilationJob(Kind):
         return super().parse(resource_properties, with_placeholder if validate is not None else None)
 
     def check(self, desired: Desired) -> list[str]:
-        problems: list[str] = []
-        runtime = (desired.request.get(_wire.STOPPING_CONDITION) or {}).get("MaxRuntimeInSeconds")
-        limit = desired.service_timeout - _wire.SERVICE_TIMEOUT_MARGIN_SECONDS
-        if isinstance(runtime, int) and runtime > limit:
-            problems.append(
-                f"StoppingCondition.MaxRuntimeInSeconds must be at most {_wire.SERVICE_TIMEOUT}"
-                f" - {_wire.SERVICE_TIMEOUT_MARGIN_SECONDS} = {limit} (got {runtime}): CloudFormation waits at most "
-                f"{desired.service_timeout} s, and the handler needs the rest to stop the job and answer"
-            )
-        stage = desired.options.get(_wire.OPT_STAGE_MODEL_FROM)
-        if stage is not None and (not isinstance(stage, str) or not _S3_OBJECT.match(stage)):
-            problems.append(
-                f"{_wire.OPTIONS}.{_wire.OPT_STAGE_MODEL_FROM} must be an s3:// object URI (got {stage!r:.60})"
-            )
-        text = desired.options.get(_wire.OPT_MODEL_SOURCE)
-        if text is not None:
-            try:
-                decoded = json.loads(text) if isinstance(text, str) else text
-            except ValueError as error:
-                problems.append(f"{_wire.OPTIONS}.{_wire.OPT_MODEL_SOURCE} is not valid JSON ({error})")
-            else:
-                problems.extend(model_sources.problems(decoded))
-        has_model = (
-            text is not None
-            or desired.request.get(_wire.MODEL_PACKAGE_VERSION_ARN)
-            or (desired.request.get(_wire.INPUT_CONFIG) or {}).get("S3Uri")
-        )
-        if not has_model:
-            problems.append(
-                f"give {_wire.INPUT_CONFIG}.S3Uri or {_wire.MODEL_PACKAGE_VERSION_ARN}: there is no model to compile"
-            )
-        return problems
+        return _runtime_problems(desired) + _stage_problems(desired) + _source_problems(desired)
 
     # -- comparing ------------------------------------------------------------------------
     def differences(
@@ -151,13 +156,17 @@ class CompilationJob(Kind):
     def is_rollback(self, run: Run, desired: Desired, previous: Desired, existing: dict[str, Any]) -> bool:
         """The job there matches the properties sent and not the "old" ones (a real
         change under the same name is the other way round). When the two differ only
-        in their deploy-time source, the job is the desired one if the desired source
-        still gives the artifacts it compiled."""
+        in their deploy-time source: in a stack that rolls back (its status when the request
+        began), the job is the desired one, since a same-name change never changes it in
+        place; going forward, it is if the desired source still gives the artifacts it
+        compiled (a rollback never searches again)."""
         if self.differences(self.comparable(previous, existing), existing):
             return True
         source, previous_source = source_of(desired), source_of(previous)
         if source is None or source == previous_source:
             return False
+        if run.rolling_back:  # what CloudFormation recorded: the job there was made from the version returned to
+            return True
         trial = copy.deepcopy(desired.request)
         model_sources.resolve(run, source, trial)
         compiled = (existing.get(_wire.INPUT_CONFIG) or {}).get("S3Uri")

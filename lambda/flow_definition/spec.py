@@ -28,6 +28,8 @@ OPTIONAL_LOOP_FIELDS = (
     "TaskKeywords",
     "PublicWorkforceTaskPrice",
 )
+# How long a Delete waits for a flow definition that stays Deleting before it answers SUCCESS.
+DELETING_ACCEPTED_SECONDS = 60.0
 LOOP_FIELDS = ("WorkteamArn", "HumanTaskUiArn", "TaskTitle", "TaskDescription", "TaskCount")
 
 
@@ -76,6 +78,9 @@ class FlowDefinition(Kind):
     min_describe_interval = 1.0
     deadline_margin = 60.0
     failure_lead = "Flow definition did not become Active; details in the handler's CloudWatch log."
+    # A2I keeps a deleted flow definition Deleting while workers hold its tasks (up to
+    # TaskTimeLimitInSeconds, one hour by default): the accepted delete is the end.
+    deleting_is_gone_after = DELETING_ACCEPTED_SECONDS
 
     def differences(
         self, request: dict[str, Any], described: dict[str, Any], also: dict[str, Any] | None = None

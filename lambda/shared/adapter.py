@@ -8,37 +8,48 @@ and ``PhysicalResourceId``, and sets its constructor options
 (:mod:`engine`) makes every decision.
 
 Where stock crhelper is wrong for a deploy, :class:`Adapter` overrides
-exactly two of its members:
+exactly two of its members, and no others:
 
 ``_polling_init`` - the waiting mechanism.
-    crhelper arms an EventBridge rule per waiting resource and adds one
-    statement per rule to the function's resource-based policy, which Lambda
-    caps at 20 KB: about 55 waiting resources per stack. Its rules fire at
-    most once a minute, and it removes the rule before it knows the answer
-    was delivered. Here a resource that outlives its invocation is handed
-    over by the function invoking *itself* asynchronously with a small
-    continuation (:data:`_wire.CONTINUATION_KEY`): no rule, no policy
-    statement, no shared rule namespace; the role may invoke only its own
-    function. The next invocation starts within about a second, so waiting
-    goes on without a gap. The chain is at most ServiceTimeout long (one
-    hour, ~5 invocations); Lambda's recursive-loop detection stops chains of
-    16 and does not track direct invocations. The function has no
-    asynchronous retries (``retry_attempts=0``): a continuation that fails
-    with a function error is not run again, which is why every path answers
-    before the invocation ends. A continuation that waits in Lambda's queue
-    (throttling) arrives late: it sees its deadline and answers.
+    *Why.* crhelper 2.0.12 arms an EventBridge rule per waiting resource and
+    adds one statement per rule to the function's resource-based policy,
+    which Lambda caps at 20 KB: about 55 waiting resources per stack. Its
+    rules fire at most once a minute, and it removes the rule before it
+    knows the answer was delivered. Here a resource that outlives its
+    invocation is handed over by the function invoking *itself*
+    asynchronously with a small continuation (the engine's
+    :class:`continuation.Continuation`, under :data:`_wire.CONTINUATION_KEY`):
+    no rule, no policy statement, no shared rule namespace; the role may
+    invoke only its own function. The next invocation starts within about a
+    second, so waiting goes on without a gap. The function has no
+    asynchronous retries and a six-hour maximum event age (see
+    ``_handler.py``): every path answers before the invocation ends, and
+    cleanup never depends on a continuation arriving.
+
+    *What would let it go.* A crhelper release whose polling is pluggable
+    (a hook called with the poll event, in place of ``_setup_polling`` and
+    ``_remove_polling``), or that re-invokes its own function
+    asynchronously instead of scheduling an EventBridge rule, and that keeps
+    its poll state until the answer is delivered.
 
 ``_send`` - the answer.
-    crhelper's binds its sender as a default argument (it cannot be
-    replaced), retries a dead URL forever, cuts a long reason to its head,
-    keeps ``Data`` on FAILED, and its timer answers with whatever physical id
-    is set (a random one before the handler returns). Here the sender is
-    bounded (:data:`SEND_WORST_CASE_SECONDS`), the reason keeps its tail, a
-    body over 4096 bytes becomes FAILED, and every answer, the timer's
-    included, carries the identity the engine published as soon as the
-    properties parsed (the resource's name). An answer that is not delivered
-    is retried in this invocation and then handed over, so the waiting state
-    ends only when CloudFormation has the answer.
+    *Why.* crhelper 2.0.12 binds its sender as a default argument (it cannot
+    be replaced), retries a dead URL forever (``while True``), cuts a long
+    reason to 240 characters after its own prefix, keeps ``Data`` on FAILED,
+    and its timer answers with whatever physical id is set (a random one
+    before the handler returns). Here the sender is bounded
+    (:data:`SEND_WORST_CASE_SECONDS`), the reason keeps its tail within 256
+    characters, a body over 4096 bytes becomes FAILED, and every answer, the
+    timer's included, carries the identity the engine published as soon as
+    the properties parsed (the resource's name). An answer that is not
+    delivered is retried in this invocation and then handed over, so the
+    waiting state ends only when CloudFormation has the answer.
+
+    *What would let it go.* A crhelper release whose sender is looked up at
+    call time (or injectable) and bounded in attempts, that drops ``Data``
+    from a FAILED answer and fits a body to CloudFormation's limits, and
+    whose timer asks the handler for the physical id to answer with
+    (or reads a public attribute the handler may set at any time).
 
 Private crhelper state touched: ``_send_response`` (set by ``_polling_init``,
 as crhelper's own does) and ``_response_url`` (read by ``_send``, as
@@ -67,6 +78,7 @@ import aws_calls
 import clients
 import engine
 import properties
+from continuation import PHASE_ANSWER, Continuation
 from crhelper.resource_helper import FAILED, SUCCESS, CfnResource
 
 logger = logging.getLogger(__name__)
@@ -272,7 +284,7 @@ class Adapter(CfnResource):
             until=until,
             rng=self.rng,
         )
-        logger.info("handed over %s (%s)", state.get("Name"), state.get("Phase"))
+        logger.info("handed over %s", state)
 
     # -- override 2: the answer -----------------------------------------------------------------
     def _send(self, status: str | None = None, reason: str = "", send_response: Any = None) -> None:
@@ -289,9 +301,8 @@ class Adapter(CfnResource):
             logger.error("the answer was not delivered before CloudFormation's deadline")
             return
         try:
-            self.hand_over(
-                {"Phase": engine.PHASE_ANSWER, "Answer": body, "Deadline": deadline, "Started": self._answer_started()}
-            )
+            undelivered = Continuation(PHASE_ANSWER, answer=body, deadline=deadline, started=self._answer_started())
+            self.hand_over(undelivered.dump())
         except Exception:
             logger.exception("could not hand over the undelivered answer")
 
@@ -315,16 +326,7 @@ class Adapter(CfnResource):
         elif not body["Reason"]:
             body["Reason"] = "failed without a reason; see the handler's log"
         body["Reason"] = engine.fit_reason(body["Reason"])
-        size = len(json.dumps(body).encode("utf-8"))
-        if size > MAX_RESPONSE_BYTES:
-            body.update(
-                Status=FAILED,
-                Data={},
-                Reason=engine.fit_reason(
-                    f"the response would be {size} bytes; CloudFormation accepts {MAX_RESPONSE_BYTES}"
-                ),
-            )
-        return body
+        return _within_limit(body)
 
     def _time_left(self) -> float:
         return self._invocation_end - float(clock.now())
@@ -337,18 +339,30 @@ class Adapter(CfnResource):
         than the longest ServiceTimeout after it, whatever a continuation says."""
         started = self._answer_started()
         latest = started + _wire.SERVICE_TIMEOUT_MAX_SECONDS
-        continuation = self._event_in.get(_wire.CONTINUATION_KEY)
-        if isinstance(continuation, dict):
-            deadline = continuation.get("Deadline")
-            if not isinstance(deadline, (int, float)):
+        continuation = Continuation.parse(self._event_in.get(_wire.CONTINUATION_KEY))
+        if continuation is not None:
+            if continuation.deadline is None:
                 return started
-            if continuation.get("Phase") != engine.PHASE_ANSWER:
-                deadline += self.kind.deadline_margin  # the engine's deadline keeps this margin
-            return min(float(deadline), latest)
+            margin = 0.0 if continuation.phase == PHASE_ANSWER else self.kind.deadline_margin
+            return min(continuation.deadline + margin, latest)  # the engine's deadline keeps the margin
         timeout = properties.lenient_service_timeout(
             self._event_in.get("ResourceProperties"), self.kind.default_service_timeout
         )
         return min(started + timeout, latest)
+
+
+def _within_limit(body: dict[str, Any]) -> dict[str, Any]:
+    """A body CloudFormation accepts: one over 4096 bytes becomes FAILED, saying so."""
+    size = len(json.dumps(body).encode("utf-8"))
+    if size > MAX_RESPONSE_BYTES:
+        body.update(
+            Status=FAILED,
+            Data={},
+            Reason=engine.fit_reason(
+                f"the response would be {size} bytes; CloudFormation accepts {MAX_RESPONSE_BYTES}"
+            ),
+        )
+    return body
 
 
 REQUIRED_EVENT_FIELDS = ("RequestType", "ResponseURL", "StackId", "RequestId", "LogicalResourceId")

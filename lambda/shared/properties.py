@@ -102,14 +102,20 @@ def _convert(path: str, value: Any, shape: Any, problems: list[str]) -> Any:
     converted from its string; a value that does not convert is described in ``problems``."""
     type_name = _wire.TYPED_OPTIONS.get(path) or (shape.type_name if shape is not None else None)
     if isinstance(value, dict):
-        members = shape.members if type_name == "structure" else {}
-        values = shape.value if type_name == "map" else None
-        return {
-            k: _convert(f"{path}.{k}" if path else k, v, members.get(k, values), problems) for k, v in value.items()
-        }
+        return _convert_object(path, value, shape, type_name, problems)
     if isinstance(value, list):
         member = shape.member if type_name == "list" else None
         return [_convert(path, v, member, problems) for v in value]
+    return _convert_scalar(path, value, type_name, problems)
+
+
+def _convert_object(path: str, value: dict[str, Any], shape: Any, type_name: Any, problems: list[str]) -> Any:
+    members = shape.members if type_name == "structure" else {}
+    values = shape.value if type_name == "map" else None
+    return {k: _convert(f"{path}.{k}" if path else k, v, members.get(k, values), problems) for k, v in value.items()}
+
+
+def _convert_scalar(path: str, value: Any, type_name: Any, problems: list[str]) -> Any:
     if type_name in _NUMBERS:
         try:
             return _NUMBERS[type_name](value)
@@ -135,6 +141,38 @@ def convert(operation: str, resource_properties: dict[str, Any], problems: list[
     return converted
 
 
+def _options_of(props: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    options = props.pop(_wire.OPTIONS, None)
+    if options is None:
+        return {}
+    if not isinstance(options, dict):
+        problems.append(f"{_wire.OPTIONS} must be an object (got {_shown(options)})")
+        return {}
+    return options
+
+
+def _service_timeout_of(props: dict[str, Any], default: int, problems: list[str]) -> int:
+    service_timeout = props.pop(_wire.SERVICE_TIMEOUT, default)
+    if isinstance(service_timeout, int) and 1 <= service_timeout <= _wire.SERVICE_TIMEOUT_MAX_SECONDS:
+        return service_timeout
+    if isinstance(service_timeout, int):
+        problems.append(
+            f"{_wire.SERVICE_TIMEOUT} must be between 1 and {_wire.SERVICE_TIMEOUT_MAX_SECONDS} seconds "
+            f"(got {service_timeout})"
+        )
+    return default
+
+
+def _name_of(props: dict[str, Any], name_property: str, name_pattern: re.Pattern[str], problems: list[str]) -> str:
+    name = props.get(name_property)
+    if not isinstance(name, str):
+        problems.append(f"{name_property} is required and must be a string (got {_shown(name)})")
+        return ""
+    if not name_pattern.match(name):
+        problems.append(f"{name_property} {name!r} does not match {name_pattern.pattern}")
+    return name
+
+
 def parse(
     resource_properties: Any,
     *,
@@ -150,40 +188,19 @@ def parse(
         raise PropertyProblems([f"ResourceProperties must be an object (got {_shown(resource_properties)})"])
     problems: list[str] = []
     props = convert(operation, resource_properties, problems)
-    options = props.pop(_wire.OPTIONS, None)
-    if options is None:
-        options = {}
-    elif not isinstance(options, dict):
-        problems.append(f"{_wire.OPTIONS} must be an object (got {_shown(options)})")
-        options = {}
-    service_timeout = props.pop(_wire.SERVICE_TIMEOUT, default_service_timeout)
-    if not isinstance(service_timeout, int) or not 1 <= service_timeout <= _wire.SERVICE_TIMEOUT_MAX_SECONDS:
-        if isinstance(service_timeout, int):
-            problems.append(
-                f"{_wire.SERVICE_TIMEOUT} must be between 1 and {_wire.SERVICE_TIMEOUT_MAX_SECONDS} seconds "
-                f"(got {service_timeout})"
-            )
-        service_timeout = default_service_timeout
-    name = props.get(name_property)
-    if not isinstance(name, str):
-        problems.append(f"{name_property} is required and must be a string (got {_shown(name)})")
-        name = ""
-    elif not name_pattern.match(name):
-        problems.append(f"{name_property} {name!r} does not match {name_pattern.pattern}")
-    tags = _check_tags(props.pop(_wire.TAGS, None), problems)
-    explicit = options.get(_wire.OPT_EXPLICIT_NAME, False)
+    options = _options_of(props, problems)
     desired = Desired(
-        name=name,
+        service_timeout=_service_timeout_of(props, default_service_timeout, problems),
+        name=_name_of(props, name_property, name_pattern, problems),
+        tags=_check_tags(props.pop(_wire.TAGS, None), problems),
         request=props,
-        tags=tags,
-        service_timeout=service_timeout,
-        explicit_name=explicit is True,
+        explicit_name=options.get(_wire.OPT_EXPLICIT_NAME, False) is True,
         options=options,
     )
     if validate is not None and not problems:
         # The whole request as it will be sent, ownership tags included.
         owner = [{"Key": key, "Value": "x"} for key in _wire.OWNER_TAG_KEYS]
-        problems.extend(validate(operation, {**props, _wire.TAGS: tags + owner}))
+        problems.extend(validate(operation, {**props, _wire.TAGS: desired.tags + owner}))
     if extra_checks is not None and not problems:
         problems.extend(extra_checks(desired))
     if problems:

@@ -18,12 +18,13 @@ from constructs import Construct, Node
 
 from .. import _resource, _wire
 from .._base import ResourceConstruct
+from .._docs import documented_by
 from .._typecheck import check_arguments
 from .._validation import Problem, raise_if_any
 from ..model_source import ModelBinding, ModelBindOptions
 from ..targets import TargetDevice, TargetPlatform
 from . import edge, grants, serving
-from .props import TYPE_HINTS, CompilationJobProps, device_of, target_warnings, validate, warnings
+from .props import TYPE_HINTS, CompilationJobProps, device_of, environment_problems, target_warnings, validate, warnings
 from .request import name_identity, render_properties, render_service_timeout, with_name
 
 DECLARED = _wire.COMPILATION_JOB
@@ -64,13 +65,14 @@ class _CompilationJobBase(Construct):
 
 
 @jsii.implements(ITaggableV2)
+@documented_by(CompilationJobProps, "a SageMaker Neo compilation job")
 class CompilationJob(ResourceConstruct[CompilationJobProps], _CompilationJobBase):
     """A SageMaker Neo compilation job, created and awaited during deploy.
 
-    ``CompilationJob(scope, id, **props)``: the props are
-    :class:`~sagemaker_constructs.compilation_job.CompilationJobProps` (``help(CompilationJobProps)``
-    documents each, with its API field and default). A wrong type raises ``TypeError``;
-    invalid values raise one ``ValueError`` listing every problem.
+    ``CompilationJob(scope, id, **props)``: the constructor's documentation below lists each prop
+    with its type, API field and default (the props are also a TypedDict,
+    :class:`~sagemaker_constructs.compilation_job.CompilationJobProps`). A wrong type raises
+    ``TypeError``; invalid values raise one ``ValueError`` listing every problem.
 
     Backed by ``Custom::SageMakerCompilationJob`` and one handler Lambda per stack.
     The job's name is generated (``<stack prefix><path>-<hash>``) unless
@@ -86,11 +88,11 @@ class CompilationJob(ResourceConstruct[CompilationJobProps], _CompilationJobBase
         artifacts_prefix: the key prefix of this job's artifacts, ``<output_prefix><job name>/``.
         target_device, target_platform: the target, as given (one of them is None).
         resource: the ``CustomResource``.
+        tags: the ``TagManager`` (``Tags.of(job)``; also ``cdk_tag_manager``).
 
     Hand-offs: :meth:`to_model` and :meth:`container_definition` serve a job for an ``ml_*``
     instance on SageMaker; :meth:`to_greengrass_component` and :meth:`grant_device_read` ship
     a job for an edge device with AWS IoT Greengrass.
-        tags: the ``TagManager`` (``Tags.of(job)``; also ``cdk_tag_manager``).
     """
 
     declared = DECLARED
@@ -105,6 +107,14 @@ class CompilationJob(ResourceConstruct[CompilationJobProps], _CompilationJobBase
     @classmethod
     def _problems(cls, props: Any) -> list[Problem]:
         return validate(props)
+
+    @classmethod
+    def _in_scope(cls, scope: Any, props: Any) -> list[Problem]:
+        return environment_problems(scope, props)
+
+    @staticmethod
+    def _outputs(props: CompilationJobProps) -> int:
+        return 2 if props.get("stack_outputs", True) else 0  # _add_outputs: the ARN and the artifact URI
 
     def _warnings(self, props: CompilationJobProps) -> list[tuple[str, str]]:
         return [*warnings(props), *target_warnings(props, lambda: self._handler.stack.region)]

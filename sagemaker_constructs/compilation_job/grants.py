@@ -12,10 +12,19 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .. import _nag, _wire
-from .._handler import HandlerFunction
+from .._handler import HandlerActions, HandlerFunction
 from ..model_source import grant_object_write
 
-HANDLER_ACTIONS = list(_wire.COMPILATION_JOB.handler_actions)
+HANDLER_ACTIONS = HandlerActions(
+    *_wire.COMPILATION_JOB.handler_actions(),
+    create_reason="The handler creates only compilation jobs whose names it generates (every such name starts "
+    "with this stack's prefix and ends in a per-job hash) or the exact explicit names of this app, and only "
+    "with this stack's ownership tags in the request (aws:RequestTag condition).",
+    every_reason="Stop, Delete, AddTags and DeleteTags apply only to compilation jobs that carry this stack's "
+    "sagemaker-constructs:stack-id tag (aws:ResourceTag condition), whatever their name, so that a rename or "
+    "removal can clean up a name the app no longer holds; Describe and ListTags are read only, because a name "
+    "that does not exist or is another stack's has no tag to match.",
+)
 LOG_GROUP = "/aws/sagemaker/CompilationJobs"
 # The ENI actions SageMaker needs in a VPC (from the SageMaker VPC documentation).
 VPC_ACTIONS = [
@@ -150,16 +159,10 @@ def _acknowledge_unscoped(role: iam.IRole, vpc: bool) -> None:
 def grant_handler(
     handler: HandlerFunction, role_arn: str, explicit_name: str | None, kms_key: kms.IKey | None, staged: bool
 ) -> None:
-    """The stack's handler: the job actions on this stack's job names (and an explicit
-    one), passing the job role to SageMaker, and the key of a staged model copy."""
-    handler.allow_on_names(
-        _wire.COMPILATION_JOB.arn_resource,
-        HANDLER_ACTIONS,
-        explicit_name,
-        "The handler acts only on compilation jobs whose names it generates; every such name starts "
-        "with this stack's prefix and ends in a per-job hash, so the pattern names this stack's jobs "
-        "and no job of another stack (see the naming scheme in the README).",
-    )
+    """The stack's handler: the job actions (creating this stack's job names and an explicit
+    one; stopping, deleting and tagging what this stack owns), passing the job role to
+    SageMaker, and the key of a staged model copy."""
+    handler.allow_resource_type(HANDLER_ACTIONS, explicit_name)
     handler.allow_pass_role(role_arn)
     if kms_key is not None and staged:
         # Copying the model asset to its staged key with SSE-KMS (multipart copies need Decrypt).

@@ -14,7 +14,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
-from .. import _wire
+from .. import _environment, _s3, _wire
+from .._service_model import check_string, key_and_role_problems
 from .._validation import Problem, Problems, contains_token, is_token, output_prefix_warning
 from ..model_source import ModelSource
 from ..targets import (
@@ -35,6 +36,17 @@ DEFAULT_MAX_RUNTIME_SECONDS = 15 * 60
 MAX_RUNTIME_LIMIT_SECONDS = _wire.SERVICE_TIMEOUT_MAX_SECONDS - _wire.SERVICE_TIMEOUT_MARGIN_SECONDS
 # S3OutputLocation is at most 1024 characters: s3://, a bucket name (63), '/', the job name (63) and '/'.
 OUTPUT_PREFIX_MAX = 1024 - len("s3://") - 63 - 1 - 63 - 1
+
+API = _wire.COMPILATION_JOB.create_operation  # where the service model has each member
+# OutputConfig.CompilerOptions' documentation in the service model: "required for NVIDIA
+# accelerators", with these options (gpu-code is also spelled gpu_code there).
+# test_service_rules checks the names against the installed model's documentation.
+NVIDIA_COMPILER_OPTIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    # option: (accepted spellings, what it is)
+    "gpu-code": (("gpu-code", "gpu_code"), "the targeted GPU architecture, e.g. sm_72"),
+    "trt-ver": (("trt-ver",), "the TensorRT version, x.y.z"),
+    "cuda-ver": (("cuda-ver",), "the CUDA version, x.y"),
+}
 
 XGBOOST_WARNING = "sagemaker-constructs:xgboostDataInput"
 MODEL_PACKAGE_WARNING = "sagemaker-constructs:modelPackageInputIgnored"
@@ -58,8 +70,9 @@ class CompilationJobProps(TypedDict, total=False):
     :param target_device: ``OutputConfig.TargetDevice``. Exactly one of this and ``target_platform``.
         Default: none.
     :param target_platform: ``OutputConfig.TargetPlatform``. Default: none.
-    :param output_prefix: key prefix; each job writes below ``<output_prefix><job name>/``. No
-        leading ``/``; end it with ``/`` (a warning says so otherwise). Default: "".
+    :param output_prefix: key prefix in ``OutputConfig.S3OutputLocation``; each job writes below
+        ``<output_prefix><job name>/``. No leading ``/``; end it with ``/`` (a warning says so
+        otherwise). Default: "".
     :param role: the role SageMaker assumes (``RoleArn``). Default: a new one with least privilege.
     :param max_runtime: ``StoppingCondition.MaxRuntimeInSeconds``, 1 second to 55 minutes
         (``Duration.seconds(token)`` is checked at deploy time). Default: 15 minutes.
@@ -70,9 +83,10 @@ class CompilationJobProps(TypedDict, total=False):
     :param vpc_subnets: ``VpcConfig.Subnets`` (1 to 16, with ``security_groups``). Default: no VPC.
     :param security_groups: ``VpcConfig.SecurityGroupIds`` (1 to 5). Default: no VPC.
     :param kms_key: ``OutputConfig.KmsKeyId`` for the artifacts. Default: the bucket's encryption.
-    :param removal_policy: DESTROY stops and deletes the job on delete; RETAIN leaves it
-        (SNAPSHOT is rejected). Default: DESTROY.
-    :param stack_outputs: add CfnOutputs for the ARN and the artifact URI. Default: True.
+    :param removal_policy: what deleting the resource does (not an API field): DESTROY stops and
+        deletes the job; RETAIN leaves it (SNAPSHOT is rejected). Default: DESTROY.
+    :param stack_outputs: add CfnOutputs for the ARN and the artifact URI (not an API field).
+        Default: True.
     """
 
     model: Required[ModelSource]
@@ -130,12 +144,14 @@ def validate(props: CompilationJobProps) -> list[Problem]:
     found.extend(_framework_problems(props))
     found.extend(_target_problems(props))
     found.extend(_data_input_problems(props))
-    found.check_name("compilation_job_name", props.get("compilation_job_name"), _wire.COMPILATION_JOB.name_rule)
-    version = props.get("framework_version")
-    found.check_pattern("framework_version", version, r"[0-9]\.[A-Za-z0-9.]+", "[0-9].[A-Za-z0-9.]+")
-    found.check_length("framework_version", version, 3, 10)
+    declared = _wire.COMPILATION_JOB
+    check_string(found, declared.name_prop, props.get("compilation_job_name"), f"{API}.{declared.name_property}")
+    check_string(found, "framework_version", props.get("framework_version"), f"{API}.InputConfig.FrameworkVersion")
     found.extend(_compiler_options_problems(props))
+    found.extend(_nvidia_problems(props))
     found.check_output_prefix("output_prefix", props.get("output_prefix", ""), OUTPUT_PREFIX_MAX)
+    found.extend(_s3.bucket_name_problems("output_bucket", _s3.given_bucket_name(props.get("output_bucket"))))
+    found.extend(_arn_problems(props))
     found.check_seconds(
         "max_runtime",
         props.get("max_runtime"),
@@ -207,6 +223,58 @@ def _compiler_options_problems(props: CompilationJobProps) -> list[Problem]:
             return [Problem("compiler_options", options, f"must be valid JSON ({error})")]
     found = Problems()
     found.check_length("compiler_options", compiler_options_of(props), 3, 1024)
+    return found
+
+
+def _nvidia_problems(props: CompilationJobProps) -> list[Problem]:
+    """A target platform with an NVIDIA accelerator needs gpu-code, trt-ver and cuda-ver."""
+    platform = props.get("target_platform")
+    if platform is None or platform.accelerator is None:
+        return []
+    accelerator = platform.accelerator
+    if getattr(accelerator, "value", accelerator) != TargetPlatformAccelerator.NVIDIA.value:
+        return []
+    raw = props.get("compiler_options")
+    if raw is not None and contains_token(raw):
+        return []
+    try:
+        options = json.loads(raw) if isinstance(raw, str) else dict(raw or {})
+    except ValueError:
+        return []  # reported as invalid JSON
+    if not isinstance(options, dict):
+        options = {}
+    found = Problems()
+    missing = [name for name, (spellings, _) in NVIDIA_COMPILER_OPTIONS.items() if not set(spellings) & set(options)]
+    if missing:
+        wanted = "; ".join(f"{name}: {NVIDIA_COMPILER_OPTIONS[name][1]}" for name in missing)
+        example = '{"gpu-code": "sm_72", "trt-ver": "6.0.1", "cuda-ver": "10.1"}'
+        found.add(
+            "compiler_options",
+            raw,
+            f"must give {', '.join(missing)} for an NVIDIA target platform ({wanted}), e.g. {example}: "
+            "the service model's OutputConfig.CompilerOptions says they are required for NVIDIA accelerators",
+        )
+    return found
+
+
+def _arn_problems(props: CompilationJobProps) -> list[Problem]:
+    """ARNs and ids that are literal (imported resources), by the service model."""
+    found = Problems(key_and_role_problems(API, props.get("kms_key"), props.get("role")))
+    for i, subnet in enumerate(props.get("vpc_subnets") or ()):
+        check_string(found, f"vpc_subnets[{i}]", subnet.subnet_id, f"{API}.VpcConfig.Subnets")
+    for i, group in enumerate(props.get("security_groups") or ()):
+        check_string(found, f"security_groups[{i}]", group.security_group_id, f"{API}.VpcConfig.SecurityGroupIds")
+    return found
+
+
+def environment_problems(scope: Any, props: CompilationJobProps) -> list[Problem]:
+    """Region and account of the key and the buckets given, against the stack's (where both are known)."""
+    stack, account, region = _environment.stack_environment(scope)
+    found = _environment.key_problems(region, "kms_key", props.get("kms_key"))
+    found.extend(_environment.bucket_problems(stack, account, region, "output_bucket", props["output_bucket"]))
+    model_bucket = getattr(props["model"], "bucket", None)  # from_bucket's, or the training output bucket
+    if model_bucket is not props["output_bucket"]:
+        found.extend(_environment.bucket_problems(stack, account, region, "model", model_bucket))
     return found
 
 

@@ -18,17 +18,14 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from .. import _nag
+from .._service_model import check_string
 from .._validation import Problem, Problems, is_token
 from ..targets import TargetDevice, TargetPlatform
 
 if TYPE_CHECKING:
     from .construct import CompilationJob
 
-MODEL_NAME_PATTERN = r"[a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?"
-CONTAINER_HOSTNAME_PATTERN = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
-ENVIRONMENT_KEY_PATTERN = r"[a-zA-Z_][a-zA-Z0-9_]*"
 MAX_ENVIRONMENT_ENTRIES = 100  # ContainerDefinition.Environment
-MAX_ENVIRONMENT_TEXT = 1024  # each key and each value
 ENDPOINT_LOG_GROUPS = "/aws/sagemaker/Endpoints"
 EDGE_HAND_OFF = "job.to_greengrass_component(scope, id, component_name=...)"
 
@@ -61,7 +58,7 @@ def target_problems(device: TargetDevice | None, platform: TargetPlatform | None
 
 def container_problems(environment: Mapping[str, str] | None, container_hostname: str | None) -> list[Problem]:
     found = Problems()
-    found.check_pattern("container_hostname", container_hostname, CONTAINER_HOSTNAME_PATTERN)
+    check_string(found, "container_hostname", container_hostname, "CreateModel.PrimaryContainer.ContainerHostname")
     if environment is None:
         return found
     if len(environment) > MAX_ENVIRONMENT_ENTRIES:
@@ -70,18 +67,14 @@ def container_problems(environment: Mapping[str, str] | None, container_hostname
         if not isinstance(key, str) or not isinstance(value, str):
             found.add(f"environment[{key!r}]", value, "must map a str to a str")
             continue
-        found.check_pattern(f"environment[{key!r}]", key, ENVIRONMENT_KEY_PATTERN, f"{ENVIRONMENT_KEY_PATTERN} (key)")
-        found.check_length(f"environment[{key!r}]", key, 1, MAX_ENVIRONMENT_TEXT)
-        found.check_length(f"environment[{key!r}] value", value, 0, MAX_ENVIRONMENT_TEXT)
+        check_string(found, f"environment[{key!r}]", key, "EnvironmentKey")
+        check_string(found, f"environment[{key!r}] value", value, "EnvironmentValue")
     return found
 
 
 def model_problems(model_name: str | None) -> list[Problem]:
     found = Problems()
-    found.check_pattern(
-        "model_name", model_name, MODEL_NAME_PATTERN, f"{MODEL_NAME_PATTERN} (letters, digits, hyphens)"
-    )
-    found.check_length("model_name", model_name, 1, 63)
+    check_string(found, "model_name", model_name, "CreateModel.ModelName")
     return found
 
 

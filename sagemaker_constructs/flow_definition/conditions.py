@@ -11,6 +11,7 @@ from aws_cdk import Stack
 from constructs import IConstruct
 
 from .._validation import Problem, Problems, contains_token
+from . import conditions_schema
 from .types import HumanLoopRequestSource
 
 ACTIVATION_CONDITIONS_MAX = 10240
@@ -48,7 +49,7 @@ def _condition_problems(node: Any, allowed: frozenset[str] | None, path: str) ->
         return [f"{path} must have a ConditionType (or be an And/Or of conditions)"]
     if allowed is not None and condition_type not in allowed:
         return [f"{path}.ConditionType {condition_type!r} is not allowed here; use one of {', '.join(sorted(allowed))}"]
-    return []
+    return conditions_schema.problems(node, path)
 
 
 def problems(raw: Mapping[str, Any] | str, source: HumanLoopRequestSource | None) -> list[Problem]:

@@ -14,11 +14,12 @@ from constructs import Construct, Node
 
 from .. import _resource, _wire
 from .._base import ResourceConstruct
+from .._docs import documented_by
 from .._typecheck import check_arguments
 from .._validation import Problem, raise_if_any
 from . import events as a2i_events
 from . import grants
-from .props import TYPE_HINTS, FlowDefinitionProps, validate, warnings
+from .props import TYPE_HINTS, FlowDefinitionProps, environment_problems, validate, warnings
 from .request import name_identity, render_properties, with_name
 
 DECLARED = _wire.FLOW_DEFINITION
@@ -95,13 +96,18 @@ class _FlowDefinitionBase(Construct):
 
 
 @jsii.implements(ITaggableV2)
+@documented_by(FlowDefinitionProps, "an Augmented AI flow definition")
 class FlowDefinition(ResourceConstruct[FlowDefinitionProps], _FlowDefinitionBase):
     """An Amazon Augmented AI flow definition (human review workflow).
 
-    ``FlowDefinition(scope, id, **props)``: the props are
-    :class:`~sagemaker_constructs.flow_definition.FlowDefinitionProps` (``help(FlowDefinitionProps)``
-    documents each, with its API field and default). A wrong type raises ``TypeError``;
-    invalid values raise one ``ValueError`` listing every problem.
+    AWS's documentation says A2I is no longer open to new customers; existing customers can
+    continue to use it as normal (no new features are planned). See the README's FlowDefinition
+    section.
+
+    ``FlowDefinition(scope, id, **props)``: the constructor's documentation below lists each prop
+    with its type, API field and default (the props are also a TypedDict,
+    :class:`~sagemaker_constructs.flow_definition.FlowDefinitionProps`). A wrong type raises
+    ``TypeError``; invalid values raise one ``ValueError`` listing every problem.
 
     Backed by ``Custom::SageMakerFlowDefinition`` and one handler Lambda per
     stack. The name is generated (``<stack prefix><path>-<hash>``, lowercase)
@@ -135,6 +141,14 @@ class FlowDefinition(ResourceConstruct[FlowDefinitionProps], _FlowDefinitionBase
     @classmethod
     def _problems(cls, props: Any) -> list[Problem]:
         return validate(props)
+
+    @classmethod
+    def _in_scope(cls, scope: Any, props: Any) -> list[Problem]:
+        return environment_problems(scope, props)
+
+    @staticmethod
+    def _outputs(props: FlowDefinitionProps) -> int:
+        return 1 if props.get("stack_outputs", True) else 0  # _add_outputs: the ARN
 
     def _warnings(self, props: FlowDefinitionProps) -> list[tuple[str, str]]:
         return warnings(props)

@@ -7,10 +7,19 @@ from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 
 from .. import _nag, _wire
-from .._handler import HandlerFunction
+from .._handler import HandlerActions, HandlerFunction
 from .props import FlowDefinitionProps, split_output_uri
 
-HANDLER_ACTIONS = list(_wire.FLOW_DEFINITION.handler_actions)
+HANDLER_ACTIONS = HandlerActions(
+    *_wire.FLOW_DEFINITION.handler_actions(),
+    create_reason="The handler creates only flow definitions whose names it generates (every such name starts "
+    "with this stack's prefix and ends in a per-definition hash) or the exact explicit names of this app, and "
+    "only with this stack's ownership tags in the request (aws:RequestTag condition).",
+    every_reason="Delete, AddTags and DeleteTags apply only to flow definitions that carry this stack's "
+    "sagemaker-constructs:stack-id tag (aws:ResourceTag condition), whatever their name, so that a rename or "
+    "removal can clean up a name the app no longer holds; Describe and ListTags are read only, because a name "
+    "that does not exist or is another stack's has no tag to match.",
+)
 
 
 def grant_flow_role(role: iam.IRole, props: FlowDefinitionProps, *, created: bool) -> None:
@@ -54,16 +63,10 @@ def _output_objects(props: FlowDefinitionProps) -> str:
 
 
 def grant_handler(handler: HandlerFunction, role_arn: str, explicit_name: str | None) -> None:
-    """The stack's handler: the flow-definition actions on this stack's names (and an
-    explicit one), and passing the flow role to SageMaker."""
-    handler.allow_on_names(
-        _wire.FLOW_DEFINITION.arn_resource,
-        HANDLER_ACTIONS,
-        explicit_name,
-        "The handler acts only on flow definitions whose names it generates; every such name starts "
-        "with this stack's prefix and ends in a per-definition hash, so the pattern names this stack's "
-        "flow definitions and none of another stack (see the naming scheme in the README).",
-    )
+    """The stack's handler: the flow-definition actions (creating this stack's names and an
+    explicit one; deleting and tagging what this stack owns), and passing the flow role
+    to SageMaker."""
+    handler.allow_resource_type(HANDLER_ACTIONS, explicit_name)
     handler.allow_pass_role(role_arn)
 
 

@@ -14,15 +14,20 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.interfaces import aws_sagemaker as sagemaker_refs
 
-from .. import _wire
-from .._validation import Problem, Problems, is_token, output_prefix_warning
+from .. import _environment, _s3, _wire
+from .._service_model import check_string, integer_bounds, key_and_role_problems
+from .._validation import Problem, Problems, is_token, output_prefix_warning, seconds_of
 from . import conditions
 from .types import HumanLoopRequestSource, TaskPrice, price_list_for
 
-WORKTEAM_ARN_PATTERN = r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:workteam/.*"
-HUMAN_TASK_UI_ARN_PATTERN = r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]+:[0-9]{12}:human-task-ui/.*"
 S3_URI_PATTERN = r"(https|s3)://([^/]+)/?(.*)"
-TASK_KEYWORD_PATTERN = r"[A-Za-z0-9]+( [A-Za-z0-9]+)*"
+# Where the service model has each member (patterns and lengths are read from botocore).
+API = _wire.FLOW_DEFINITION.create_operation
+HUMAN_LOOP = f"{API}.HumanLoopConfig"
+# The service model gives no maximum for the two task times; the API's documented maxima
+# (10 days; 8 hours) are used unless a newer model gives its own.
+TASK_AVAILABILITY_LIFETIME_MAX_SECONDS = 864_000
+TASK_TIME_LIMIT_MAX_SECONDS = 28_800
 # OutputConfig.S3OutputPath is at most 1024 characters: s3://, a bucket name (63) and '/'.
 OUTPUT_PREFIX_MAX = 1024 - len("s3://") - 63 - 1
 
@@ -46,8 +51,9 @@ class FlowDefinitionProps(TypedDict, total=False):
     :param task_description: ``HumanLoopConfig.TaskDescription``, 1 to 255 characters. Required.
     :param output_bucket: bucket for the review results (``OutputConfig.S3OutputPath`` is
         ``s3://<bucket>/<output_prefix>``). Exactly one of this and ``output_s3_uri``. Default: none.
-    :param output_prefix: key prefix of the results in ``output_bucket``: no leading ``/``; end it
-        with ``/`` (a warning says so otherwise). Default: "".
+    :param output_prefix: key prefix of the results in ``output_bucket`` (in
+        ``OutputConfig.S3OutputPath``): no leading ``/``; end it with ``/`` (a warning says so
+        otherwise). Default: "".
     :param output_s3_uri: ``OutputConfig.S3OutputPath`` as an ``s3://`` URI or an S3 ``https://``
         URL (virtual-hosted or path style), instead of ``output_bucket``. Another https URL needs
         ``role``. Default: none.
@@ -68,13 +74,13 @@ class FlowDefinitionProps(TypedDict, total=False):
     :param kms_key: ``OutputConfig.KmsKeyId`` for the results. Default: the bucket's encryption.
     :param role: the role A2I assumes (``RoleArn``). Default: a new one with least privilege (write on
         the output prefix, read on ``input_buckets``, the KMS key).
-    :param input_buckets: buckets holding what reviewers see; a created role may read their
-        objects. They need ``INPUT_BUCKET_CORS_RULE``. Default: none.
+    :param input_buckets: buckets holding what reviewers see (not an API field); a created role
+        may read their objects. They need ``INPUT_BUCKET_CORS_RULE``. Default: none.
     :param flow_definition_name: ``FlowDefinitionName``, lowercase, unique per account and region.
         Default: generated.
-    :param removal_policy: DESTROY deletes the flow definition on delete; RETAIN leaves it.
-        Default: DESTROY.
-    :param stack_outputs: add a CfnOutput for the ARN. Default: True.
+    :param removal_policy: what deleting the resource does (not an API field): DESTROY deletes the
+        flow definition; RETAIN leaves it. Default: DESTROY.
+    :param stack_outputs: add a CfnOutput for the ARN (not an API field). Default: True.
     """
 
     workteam: sagemaker_refs.IWorkteamRef | None
@@ -131,16 +137,8 @@ def source_is_token(props: FlowDefinitionProps) -> bool:
 
 def split_output_uri(uri: str) -> tuple[str, str] | None:
     """(bucket, key prefix) of an s3:// URI, or of a virtual-hosted or path-style S3 https URL."""
-    match = re.fullmatch(r"s3://([^/]+)/?(.*)", uri)
-    if match:
-        return match.group(1), match.group(2)
-    match = re.fullmatch(r"https://([^/]+)\.s3(?:[.-][a-z0-9-]+)?\.amazonaws\.com(?:\.cn)?/?(.*)", uri)
-    if match:
-        return match.group(1), match.group(2)
-    match = re.fullmatch(r"https://s3(?:[.-][a-z0-9-]+)?\.amazonaws\.com(?:\.cn)?/([^/]+)/?(.*)", uri)
-    if match:
-        return match.group(1), match.group(2)
-    return None
+    parts = _s3.split_uri(uri)
+    return parts if parts is not None and parts[0] else None
 
 
 # --- validation ---------------------------------------------------------------------
@@ -148,22 +146,21 @@ def validate(props: FlowDefinitionProps) -> list[Problem]:
     """Every problem of ``props``; tokens are skipped."""
     found = Problems()
     found.extend(_source_problems(props))
-    found.check_name("flow_definition_name", props.get("flow_definition_name"), _wire.FLOW_DEFINITION.name_rule)
+    declared = _wire.FLOW_DEFINITION
+    check_string(found, declared.name_prop, props.get("flow_definition_name"), f"{API}.{declared.name_property}")
     found.extend(_one_of("workteam", props.get("workteam"), "workteam_arn", props.get("workteam_arn")))
     found.extend(
         _one_of("human_task_ui", props.get("human_task_ui"), "human_task_ui_arn", props.get("human_task_ui_arn"))
     )
-    found.check_pattern("workteam_arn", props.get("workteam_arn"), WORKTEAM_ARN_PATTERN)
-    found.check_length("workteam_arn", props.get("workteam_arn"), 1, 256)
-    found.check_pattern("human_task_ui_arn", props.get("human_task_ui_arn"), HUMAN_TASK_UI_ARN_PATTERN)
-    found.check_length("human_task_ui_arn", props.get("human_task_ui_arn"), 1, 1024)
-    found.check_length("task_title", props["task_title"], 1, 128)
-    found.check_length("task_description", props["task_description"], 1, 255)
+    check_string(found, "workteam_arn", props.get("workteam_arn"), f"{HUMAN_LOOP}.WorkteamArn")
+    check_string(found, "human_task_ui_arn", props.get("human_task_ui_arn"), f"{HUMAN_LOOP}.HumanTaskUiArn")
+    check_string(found, "task_title", props["task_title"], f"{HUMAN_LOOP}.TaskTitle")
+    check_string(found, "task_description", props["task_description"], f"{HUMAN_LOOP}.TaskDescription")
     found.check_range("task_count", props.get("task_count", 1), 1, 3)
     found.extend(_keyword_problems(props.get("task_keywords")))
-    found.check_seconds("task_availability_lifetime", props.get("task_availability_lifetime"), 1)
-    found.check_seconds("task_time_limit", props.get("task_time_limit"), 30)
+    found.extend(_task_time_problems(props))
     found.extend(_output_problems(props))
+    found.extend(key_and_role_problems(API, props.get("kms_key"), props.get("role")))
     found.extend(_price_problems(props))
     if props.get("removal_policy") is RemovalPolicy.SNAPSHOT:
         found.add("removal_policy", "SNAPSHOT", "must be DESTROY or RETAIN (a flow definition has no snapshot)")
@@ -204,13 +201,54 @@ def _keyword_problems(keywords: Sequence[str] | None) -> list[Problem]:
     if not 1 <= len(keywords) <= 5:
         found.add("task_keywords", list(keywords), f"must hold 1 to 5 keywords ({len(keywords)} given)")
     for i, keyword in enumerate(keywords):
-        found.check_length(f"task_keywords[{i}]", keyword, 1, 30)
-        found.check_pattern(
-            f"task_keywords[{i}]",
-            keyword,
-            TASK_KEYWORD_PATTERN,
-            "[A-Za-z0-9]+( [A-Za-z0-9]+)* (letters and digits, single spaces between words)",
-        )
+        check_string(found, f"task_keywords[{i}]", keyword, f"{HUMAN_LOOP}.TaskKeywords")
+    return found
+
+
+def _task_time_problems(props: FlowDefinitionProps) -> list[Problem]:
+    """Each time's bounds, and a worker's time limit within the task's availability."""
+    found = Problems()
+    lifetime, limit = props.get("task_availability_lifetime"), props.get("task_time_limit")
+    for prop, duration, member, documented in (
+        (
+            "task_availability_lifetime",
+            lifetime,
+            "TaskAvailabilityLifetimeInSeconds",
+            TASK_AVAILABILITY_LIFETIME_MAX_SECONDS,
+        ),
+        ("task_time_limit", limit, "TaskTimeLimitInSeconds", TASK_TIME_LIMIT_MAX_SECONDS),
+    ):
+        if duration is None:
+            continue
+        low, high = integer_bounds(f"{HUMAN_LOOP}.{member}")
+        maximum = high if high is not None else documented
+        before = len(found)
+        found.check_seconds(prop, duration, low or 0)
+        seconds = seconds_of(duration) if len(found) == before else None
+        if isinstance(seconds, int) and seconds > maximum:
+            found.add(prop, f"{seconds} s", f"must be at most {maximum} seconds ({maximum / 3600:g} hours; {member})")
+    if lifetime is not None and limit is not None:
+        available, allowed = seconds_of(lifetime), seconds_of(limit)
+        if isinstance(available, int) and isinstance(allowed, int) and allowed > available:
+            found.add(
+                "task_time_limit",
+                f"{allowed} s",
+                f"must not be longer than task_availability_lifetime ({available} s): a worker could not use "
+                "the time before the task expires",
+            )
+    return found
+
+
+def environment_problems(scope: Any, props: FlowDefinitionProps) -> list[Problem]:
+    """Region and account of the ARNs and resources given, against the stack's (where both are known)."""
+    stack, account, region = _environment.stack_environment(scope)
+    found = _environment.arn_problems(
+        region, {"workteam_arn": props.get("workteam_arn"), "human_task_ui_arn": props.get("human_task_ui_arn")}
+    )
+    found.extend(_environment.key_problems(region, "kms_key", props.get("kms_key")))
+    found.extend(_environment.bucket_problems(stack, account, region, "output_bucket", props.get("output_bucket")))
+    for i, bucket in enumerate(props.get("input_buckets") or ()):
+        found.extend(_environment.bucket_problems(stack, account, region, f"input_buckets[{i}]", bucket))
     return found
 
 
@@ -227,13 +265,17 @@ def _output_problems(props: FlowDefinitionProps) -> list[Problem]:
         found.add("output_prefix", prefix, "applies to output_bucket only: put the prefix in output_s3_uri")
     if bucket is not None:
         found.check_output_prefix("output_prefix", prefix, OUTPUT_PREFIX_MAX)
+        found.extend(_s3.bucket_name_problems("output_bucket", _s3.given_bucket_name(bucket)))
+    for i, input_bucket in enumerate(props.get("input_buckets") or ()):
+        found.extend(_s3.bucket_name_problems(f"input_buckets[{i}]", _s3.given_bucket_name(input_bucket)))
     if uri is None:
         return found
     if not is_token(uri):
         if not re.fullmatch(S3_URI_PATTERN, uri):
             found.add("output_s3_uri", uri, "must be an s3:// or https:// URI")
             return found
-        found.check_length("output_s3_uri", uri, 1, 1024)
+        check_string(found, "output_s3_uri", uri, f"{API}.OutputConfig.S3OutputPath")
+        found.extend(_s3.uri_problems("output_s3_uri", uri))
     if props.get("role") is None and split_output_uri(uri) is None:
         found.add(
             "output_s3_uri",

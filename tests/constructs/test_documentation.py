@@ -3,8 +3,11 @@ attribute, and the props document every prop with its default."""
 
 from __future__ import annotations
 
+import inspect
 import pydoc
 import re
+import types
+import typing
 from typing import Any
 
 import pytest
@@ -69,3 +72,76 @@ def test_help_of_compilation_matrix_documents_every_public_attribute() -> None:
     )
     text = pydoc.render_doc(CompilationMatrix, renderer=pydoc.plaintext)
     assert sorted(name for name in public_attributes(matrix) if not re.search(rf"\b{name}\b", text)) == []
+
+
+# --- help(CompilationJob) / help(FlowDefinition) show the props -----------------------------
+CONSTRUCTS = [
+    (CompilationJob, CompilationJobProps, "CreateCompilationJob"),
+    (FlowDefinition, FlowDefinitionProps, "CreateFlowDefinition"),
+]
+CONSTRUCT_IDS = ["CompilationJob", "FlowDefinition"]
+NOT_AN_API_FIELD = "not an API field"
+
+
+def api_paths(operation: str) -> set[str]:
+    """Every member path of the operation's input (``InputConfig.S3Uri``), from botocore's model."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    found: set[str] = set()
+
+    def walk(shape: Any, prefix: str) -> None:
+        while shape.type_name == "list":
+            shape = shape.member
+        for name, member in getattr(shape, "members", {}).items():
+            found.add(prefix + name)
+            walk(member, f"{prefix}{name}.")
+
+    walk(model.operation_model(operation).input_shape, "")
+    return found
+
+
+def help_text(construct: type) -> str:
+    """``help(construct)`` as plain text, without pydoc's `` |  `` margin."""
+    text = pydoc.render_doc(construct, renderer=pydoc.plaintext)
+    return "\n".join(re.sub(r"^ \|  ?", "", line) for line in text.splitlines())
+
+
+def help_entry(text: str, name: str) -> str:
+    """The entry ``name: <type>`` and its indented lines below it, in the keyword arguments."""
+    assert "Keyword arguments" in text
+    text = text[text.index("Keyword arguments") :]
+    match = re.search(rf"^( *){name}: .*(?:\n\1 +\S.*)*", text, re.MULTILINE)
+    assert match, f"help() has no entry for the keyword {name}"
+    return match.group(0)
+
+
+def type_names(hint: Any) -> list[str]:
+    members = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+    return ["None" if member is type(None) else (typing.get_origin(member) or member).__name__ for member in members]
+
+
+@pytest.mark.parametrize(("construct", "props", "operation"), CONSTRUCTS, ids=CONSTRUCT_IDS)
+def test_help_shows_each_keyword_with_its_type_default_and_api_field(
+    construct: type, props: Any, operation: str
+) -> None:
+    text = help_text(construct)
+    assert "Creates a new construct node" not in text
+    fields = api_paths(operation)
+    for name, hint in typing.get_type_hints(props).items():
+        entry = help_entry(text, name)
+        first_line = entry.strip().splitlines()[0]
+        assert all(type_name in first_line for type_name in type_names(hint)), (name, first_line, hint)
+        assert "Default:" in entry or "Required" in entry, entry
+        named = {re.sub(r"\s+", "", field) for field in re.findall(r"``([A-Z][\w.\s]*?)``", entry)}
+        assert named & fields or NOT_AN_API_FIELD in entry, f"{name}: no API field of {operation} in {entry!r}"
+
+
+@pytest.mark.parametrize(("construct", "props", "operation"), CONSTRUCTS, ids=CONSTRUCT_IDS)
+def test_help_signature_is_the_constructors_not_jsiis(construct: type, props: Any, operation: str) -> None:
+    signature = inspect.signature(construct)
+    assert list(signature.parameters)[:2] == ["scope", "construct_id"]
+    keywords = {n: p for n, p in signature.parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    assert list(keywords) == list(props.__annotations__)
+    assert {n for n, p in keywords.items() if p.default is inspect.Parameter.empty} == set(props.__required_keys__)
+    assert f"{construct.__name__}(scope" in help_text(construct)

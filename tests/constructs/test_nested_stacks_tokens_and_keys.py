@@ -45,8 +45,9 @@ def _nested_names(extra_constructs: int) -> tuple[str, str]:
 
 def test_names_in_nested_stacks_derive_from_parent_and_nested_id_not_a_token() -> None:
     vision, speech = _nested_names(0)
-    assert vision.startswith(stack_prefix("Parent-Vision"))
-    assert speech.startswith(stack_prefix("Parent-Speech"))
+    # Changed (issue 15, defect 8): the identity is Parent/Vision (was Parent-Vision, a top-level name).
+    assert vision.startswith(stack_prefix("Parent/Vision"))
+    assert speech.startswith(stack_prefix("Parent/Speech"))
     assert "token" not in vision and vision != speech
     assert _nested_names(3) == (vision, speech)  # stable whatever else the app holds
 
@@ -112,3 +113,17 @@ def test_model_package_warns_that_input_configuration_is_not_sent() -> None:
         output_bucket=s3.Bucket(stack, "Out"),
     )
     Annotations.from_stack(stack).has_warning("/Package/Job", Match.string_like_regexp("not sent with a model package"))
+
+
+def test_a_nested_stack_and_a_top_level_stack_of_the_joined_name_do_not_share_names() -> None:
+    """Issue 15, defect 8: nested Vision in Parent, and a top-level Parent-Vision."""
+    app = App()
+    nested = NestedStack(Stack(app, "Parent"), "Vision")
+    top = Stack(app, "Parent-Vision")
+    in_nested = _job(nested, "Job", s3.Bucket(nested, "Models")).compilation_job_name
+    in_top = _job(top, "Job", s3.Bucket(top, "Models")).compilation_job_name
+    assert in_nested != in_top
+    nested_prefix = nested.node.find_child("SmcCompilationJobHandler").name_prefix  # type: ignore[attr-defined]
+    top_prefix = top.node.find_child("SmcCompilationJobHandler").name_prefix  # type: ignore[attr-defined]
+    assert in_nested.startswith(nested_prefix) and in_top.startswith(top_prefix)
+    assert not in_nested.startswith(top_prefix) and not in_top.startswith(nested_prefix)

@@ -71,3 +71,59 @@ def test_a_token_tag_value_is_fine() -> None:
 def test_the_rules_are_a_function_of_the_tags() -> None:
     assert user_tag_problems({"team": "vision"}) == []
     assert len(user_tag_problems({"AWS:x": "1", f"{_wire.TAG_PREFIX}y": "2"})) == 2
+
+
+# --- issue 16, section 2: on the construct whose tags they are -----------------------------------
+def test_a_reserved_tag_added_before_construction_is_reported_with_the_other_problems() -> None:
+    stack = Stack(App(), "Tagged")
+    Tags.of(stack).add("aws:team", "vision")
+    with pytest.raises(ValueError) as raised:
+        small_job(stack, "Job", compilation_job_name="bad_name")
+    message = str(raised.value)
+    assert message.startswith("CompilationJob Tagged/Job: 2 invalid properties:")
+    assert "  - compilation_job_name must match" in message
+    assert (
+        "  - tags tag 'aws:team'='vision': keys starting with 'aws:' are reserved by AWS "
+        "(added with Tags.of(Tagged).add) (got 'aws:team')"
+    ) in message
+
+
+def test_an_ownership_tag_on_the_app_is_reported_on_the_flow_definition() -> None:
+    app = App()
+    stack = Stack(app, "Tagged")
+    Tags.of(app).add(_wire.OWNER_STACK_TAG, "mine")
+    with pytest.raises(
+        ValueError,
+        match=rf"FlowDefinition Tagged/Flow: 1 invalid property:\n  - tags tag '{re.escape(_wire.OWNER_STACK_TAG)}'="
+        r"'mine': keys starting with .* are reserved .*\(added with Tags.of\(app\).add\)",
+    ):
+        FlowDefinition(stack, "Flow", **required())
+
+
+def test_more_than_48_tags_added_before_construction_are_reported_at_construction() -> None:
+    stack = Stack(App(), "Tagged")
+    for index in range(_wire.MAX_USER_TAGS + 1):
+        Tags.of(stack).add(f"tag{index:02d}", "x")
+    with pytest.raises(
+        ValueError, match=rf"FlowDefinition Tagged/Flow: .*\n  - tags tags: at most {_wire.MAX_USER_TAGS}"
+    ):
+        FlowDefinition(stack, "Flow", **required())
+
+
+def test_a_reserved_tag_kept_off_the_resource_type_is_fine() -> None:
+    stack = Stack(App(), "Tagged")
+    Tags.of(stack).add("aws:team", "vision", exclude_resource_types=[_wire.COMPILATION_JOB.resource_type])
+    small_job(stack, "Job")
+    Template.from_stack(stack)
+
+
+def test_a_tag_added_after_construction_names_the_construct_the_tag_and_the_fix_at_synth() -> None:
+    stack = stack_with_resources()
+    Tags.of(stack).add("aws:team", "vision", include_resource_types=[_wire.COMPILATION_JOB.resource_type])
+    message = synth_error(stack)
+    assert (
+        "CompilationJob Tagged/Job: tag 'aws:team'='vision': keys starting with 'aws:' are reserved by AWS (tags from "
+        "Tags.of(...).add are applied at synth: remove the tag there, or keep it off this construct with "
+        "Tags.of(...).add(key, value, exclude_resource_types=['Custom::SageMakerCompilationJob']))"
+    ) in message
+    assert "FlowDefinition" not in message

@@ -57,6 +57,14 @@ HANDLER_MODULES = (
     "properties",
     "_wire",
     "model_sources",
+    "outcomes",
+    "continuation",
+    "kinds",
+    "invocation",
+    "stack",
+    "steps",
+    "runner",
+    "decide",
     "crhelper",
 )
 REGION = "us-east-1"
@@ -160,7 +168,7 @@ def load_handler(kind: str) -> types.SimpleNamespace:
         return _LOADED[kind]
     os.environ.setdefault("AWS_REGION", REGION)
     os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
-    from sagemaker_constructs._handler import bundle_handler  # no aws_cdk app needed
+    from sagemaker_constructs._bundle import bundle_handler  # no aws_cdk: runs on the 3.14 root too
 
     target = Path(tempfile.mkdtemp(prefix=f"handler-{kind}-"))
     bundle_handler(kind, target)
@@ -213,9 +221,16 @@ class FakeLambda(StrictFake):
         self.calls: list[dict[str, Any]] = []
         self.on_invoke: Callable[[dict[str, Any]], None] = lambda _event: None
         self.failures: list[Exception] = []
+        # (action, resource ARN, condition context) -> why IAM denies it, or None (the explorer sets it)
+        self.authorize: Callable[[str, str, dict[str, Any]], str | None] | None = None
 
     def invoke(self, **kw: Any) -> dict[str, Any]:
+        from tests.harness.fake_sagemaker import client_error
+
         self.calls.append(kw)
+        denied = self.authorize and self.authorize("lambda:InvokeFunction", str(kw.get("FunctionName")), {})
+        if denied:
+            raise client_error("AccessDeniedException", f"not authorized to invoke: {denied}", status=403)
         if kw.get("FunctionName") != FUNCTION_ARN:
             raise AssertionError(f"the handler invoked another function: {kw.get('FunctionName')}")
         if kw.get("InvocationType") != "Event":
@@ -244,11 +259,30 @@ class FakeCloudFormation(StrictFake):
         self.resources: dict[str, StackResource] = {}
         self.calls: list[dict[str, Any]] = []
         self.failures: list[Exception] = []
+        # The stack's own status (DescribeStacks); a test sets it, e.g. "UPDATE_ROLLBACK_IN_PROGRESS".
+        self.stack_status = "UPDATE_IN_PROGRESS"
+        self.stack_checks: list[dict[str, Any]] = []
+        # (action, resource ARN, condition context) -> why IAM denies it, or None (the explorer sets it)
+        self.authorize: Callable[[str, str, dict[str, Any]], str | None] | None = None
+
+    def describe_stacks(self, **kw: Any) -> dict[str, Any]:
+        from tests.harness.fake_sagemaker import client_error
+
+        self.stack_checks.append(kw)
+        denied = self.authorize and self.authorize("cloudformation:DescribeStacks", str(kw.get("StackName")), {})
+        if denied:
+            raise client_error("AccessDenied", f"not authorized to perform DescribeStacks: {denied}", status=403)
+        if kw.get("StackName") != self.stack_id:
+            raise client_error("ValidationError", f"Stack with id {kw.get('StackName')} does not exist")
+        return {"Stacks": [{"StackId": self.stack_id, "StackName": "TestStack", "StackStatus": self.stack_status}]}
 
     def describe_stack_resource(self, **kw: Any) -> dict[str, Any]:
         from tests.harness.fake_sagemaker import client_error
 
         self.calls.append(kw)
+        denied = self.authorize and self.authorize("cloudformation:DescribeStackResource", str(kw.get("StackName")), {})
+        if denied:
+            raise client_error("AccessDenied", f"not authorized to perform DescribeStackResource: {denied}", status=403)
         if self.failures:
             raise self.failures.pop(0)
         if kw.get("StackName") != self.stack_id:

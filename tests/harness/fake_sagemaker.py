@@ -14,11 +14,26 @@ client_error("ThrottlingException"), times=2)``. Slow calls too:
 long on the simulated clock, the way a botocore client configured like the
 handler's (``clients.CONFIG``) would: a call slower than the read timeout
 takes every attempt's timeout and ends in ``ReadTimeoutError``.
+
+IAM, opt in: ``FakeSageMaker(policy=...)`` or ``fake.enforce(policy)`` (a
+:class:`tests.harness.iam.Policy`, e.g. ``iam.handler_policy(template)``) makes
+every call answer ``AccessDeniedException`` that the policy does not allow, for
+the request context SageMaker would evaluate: the resource's ARN, its current
+tags (``aws:ResourceTag/<k>``), the request's ``Tags`` (``aws:RequestTag/<k>``,
+``aws:TagKeys``), and a Create's dependent actions: ``iam:PassRole`` of its
+``RoleArn`` and, when it has tags, ``sagemaker:AddTags`` with
+``sagemaker:TaggingAction`` set to the Create's name. Denied calls
+are in ``fake.denied``. Without a policy, everything is allowed.
+
+One more optional hook (off by default; the explorer in ``tests/explorer`` sets it):
+``fake.interfere(operation, params)`` runs before each call is served, and may
+sleep on the clock or raise (throttling, a call that hangs).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +42,7 @@ from botocore.exceptions import ClientError, ParamValidationError, ReadTimeoutEr
 from botocore.validate import ParamValidator
 
 from tests.harness import ACCOUNT, REGION, StrictFake
+from tests.harness.iam import ContextValue, Policy, tag_context
 from tests.harness.world import World
 
 # The handler's botocore configuration (lambda/shared/clients.py), as the fake models it.
@@ -34,6 +50,12 @@ READ_TIMEOUT_SECONDS = 10.0
 TOTAL_MAX_ATTEMPTS = 2
 
 _MODEL = botocore.session.get_session().get_service_model("sagemaker")
+# The request member that names the resource, and its IAM resource type.
+_RESOURCE_OF = {
+    "CompilationJobName": "compilation-job",
+    "FlowDefinitionName": "flow-definition",
+    "TrainingJobName": "training-job",
+}
 
 
 def client_error(code: str, message: str = "", status: int = 400, operation: str = "Operation") -> ClientError:
@@ -124,8 +146,11 @@ class FakeSageMaker(StrictFake):
     # How long a deleted compilation job stays describable (SageMaker is eventually consistent).
     delete_linger_seconds = 0.0
 
-    def __init__(self, clock: World | None = None) -> None:
+    def __init__(self, clock: World | None = None, policy: Policy | None = None) -> None:
         self.clock: World = clock or World()
+        self.policy = policy
+        # (action, resource ARN, context, reason) of every call the policy denied
+        self.denied: list[tuple[str, str, dict[str, ContextValue], str]] = []
         # seconds per call, or a function of the time of the call
         self.latency: dict[str, Any] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
@@ -140,10 +165,15 @@ class FakeSageMaker(StrictFake):
         self.default_flow_script = Script([(0, "Initializing"), (2, "Active")])
         self.flow_scripts: dict[str, Script] = {}
         self._faults: dict[str, list[Exception]] = {}
+        self.interfere: Callable[[str, dict[str, Any]], None] | None = None
 
     # --- plumbing ---------------------------------------------------------
     def fail(self, operation: str, error: Exception, times: int = 1) -> None:
         self._faults.setdefault(operation, []).extend([error] * times)
+
+    def enforce(self, policy: Policy | None) -> None:
+        """Authorize every later call with ``policy`` (None: allow everything again)."""
+        self.policy = policy
 
     def _call(self, operation: str, api_name: str, params: dict[str, Any]) -> None:
         self.calls.append((operation, params))
@@ -157,9 +187,64 @@ class FakeSageMaker(StrictFake):
             raise ReadTimeoutError(endpoint_url=f"https://api.sagemaker.{REGION}.amazonaws.com/")
         if delay:
             self.clock.sleep(delay)
+        self._authorize(api_name, params)
+        if self.interfere is not None:
+            self.interfere(operation, params)
         queue = self._faults.get(operation)
         if queue:
             raise queue.pop(0)
+
+    # --- IAM ----------------------------------------------------------------------
+    def _resource_arn(self, params: dict[str, Any]) -> str:
+        if "ResourceArn" in params:
+            return str(params["ResourceArn"])
+        for member, kind in _RESOURCE_OF.items():
+            if member in params:
+                return self._arn(kind, params[member])
+        return "*"  # Search: no resource type in IAM
+
+    def _current_tags(self, arn: str) -> dict[str, str] | None:
+        """The tags IAM sees: those of the resource while the fake still holds it (a deleted job
+        that lingers, a flow definition that is Deleting), none for a name that does not exist."""
+        try:
+            return self._tagged(arn).tags
+        except ClientError:
+            return None
+
+    def request_context(self, api_name: str, params: dict[str, Any]) -> tuple[str, dict[str, ContextValue]]:
+        """The resource ARN and the condition keys SageMaker evaluates for this call."""
+        arn = self._resource_arn(params)
+        request_tags: list[dict[str, str]] | None = None
+        if api_name.startswith("Create") or api_name == "AddTags":
+            request_tags = list(params.get("Tags") or [])
+        context = tag_context(resource_tags=self._current_tags(arn), request_tags=request_tags)
+        if api_name == "DeleteTags":
+            context["aws:TagKeys"] = list(params["TagKeys"])
+        return arn, context
+
+    def _authorize(self, api_name: str, params: dict[str, Any]) -> None:
+        if self.policy is None:
+            return
+        arn, context = self.request_context(api_name, params)
+        checks = [(f"sagemaker:{api_name}", arn, context)]
+        if api_name.startswith("Create") and "RoleArn" in params:
+            checks.append(("iam:PassRole", params["RoleArn"], {"iam:PassedToService": "sagemaker.amazonaws.com"}))
+        if api_name.startswith("Create") and params.get("Tags"):
+            # Tags in a Create are authorized as sagemaker:AddTags too (the reference lists it as a
+            # dependent action of CreateCompilationJob and CreateFlowDefinition), with the Create's
+            # name in sagemaker:TaggingAction and no resource tags yet.
+            on_create = {**tag_context(request_tags=params["Tags"]), "sagemaker:TaggingAction": api_name}
+            checks.append(("sagemaker:AddTags", arn, on_create))
+        for action, resource, keys in checks:
+            decision = self.policy.decide(action, resource, keys)
+            if not decision.allowed:
+                self.denied.append((action, resource, keys, decision.reason))
+                raise client_error(
+                    "AccessDeniedException",
+                    f"User: arn:aws:sts::{ACCOUNT}:assumed-role/handler-role/handler-fn is not authorized to "
+                    f"perform: {action} on resource: {resource} because {decision.reason}",
+                    operation=api_name,
+                )
 
     def called(self, operation: str) -> list[dict[str, Any]]:
         return [params for op, params in self.calls if op == operation]
@@ -211,6 +296,7 @@ class FakeSageMaker(StrictFake):
             "CompilationJobName": name,
             "CompilationJobArn": self._arn("compilation-job", name),
             "CompilationJobStatus": status,
+            "CreationTime": job.created,
             "RoleArn": request["RoleArn"],
             "StoppingCondition": request.get("StoppingCondition", {}),
             "OutputConfig": request["OutputConfig"],

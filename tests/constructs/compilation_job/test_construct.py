@@ -30,6 +30,7 @@ from sagemaker_constructs import (
     TargetPlatformOs,
 )
 from sagemaker_constructs._handler import HandlerFunction
+from sagemaker_constructs._naming import stack_prefix
 from tests.constructs import MODEL_FILE
 from tests.constructs.cfn import flat
 
@@ -512,9 +513,9 @@ def test_generated_names_are_valid_lowercase_prefixed_and_unique(built: Built) -
         assert len(name) <= 63
         assert name == name.lower()
         assert NAME_PATTERN.match(name)
-        assert name.startswith(("jobs--", "many--"))
+        assert name.startswith((stack_prefix("Jobs"), stack_prefix("Many")))
     assert len(set(generated)) == len(generated)
-    assert built.jobs["Jobs.basic"].compilation_job_name.startswith("jobs--basic-")
+    assert built.jobs["Jobs.basic"].compilation_job_name.startswith(f"{stack_prefix('Jobs')}basic-")
 
 
 @pytest.fixture(scope="module")
@@ -588,7 +589,7 @@ def test_same_properties_give_the_same_name(variant_app: App, baseline_name: str
 def test_any_property_change_changes_the_name(variant_app: App, baseline_name: str, change: str) -> None:
     name = variant_name(variant_app, CHANGES[change])
     assert name != baseline_name
-    assert name.startswith("variant--job-")
+    assert name.startswith(f"{stack_prefix('Variant')}job-")
 
 
 def test_removal_policy_and_outputs_do_not_change_the_name(variant_app: App, baseline_name: str) -> None:
@@ -599,14 +600,14 @@ def test_removal_policy_and_outputs_do_not_change_the_name(variant_app: App, bas
 def test_another_construct_path_gives_another_name(variant_app: App, baseline_name: str) -> None:
     other = variant_name(variant_app, construct_id="Job2")
     assert other != baseline_name
-    assert other.startswith("variant--job2-")
+    assert other.startswith(f"{stack_prefix('Variant')}job2-")
 
 
 def test_long_construct_paths_give_valid_names(variant_app: App) -> None:
     name = variant_name(variant_app, construct_id="CompileTheResNet50ModelForEveryEdgeDeviceWeShipThisQuarter" * 2)
     assert len(name) <= 63
     assert NAME_PATTERN.match(name)
-    assert name.startswith("variant--compiletheresnet50")
+    assert name.startswith(f"{stack_prefix('Variant')}compiletheresnet50")
 
 
 # --- the handler -----------------------------------------------------------------------
@@ -619,24 +620,42 @@ def test_one_handler_lambda_per_stack_however_many_jobs(built: Built) -> None:
 
 
 def test_handler_compilation_job_actions_are_scoped_to_the_prefix_and_explicit_name(built: Built) -> None:
+    """Changed (issue 15, defect 1): only the Create is scoped by name (the prefix and the
+    explicit name, with this stack's ownership tags in the request); the destructive and
+    tagging actions are scoped by the ownership tag on the job, the reads by resource type."""
     stack = built.stacks["Jobs"]
-    statements = statements_with(
-        statements_of_role(built.template("Jobs"), stack, handler_of(stack).role), "sagemaker:CreateCompilationJob"
-    )
-    assert len(statements) == 1
-    (statement,) = statements
-    assert set(actions_of(statement)) >= {
-        "sagemaker:CreateCompilationJob",
-        "sagemaker:DescribeCompilationJob",
+    statements = statements_of_role(built.template("Jobs"), stack, handler_of(stack).role)
+    jobs = "arn:${AWS::Partition}:sagemaker:us-east-1:123456789012:compilation-job/"
+    named = [f"{jobs}{stack_prefix('Jobs')}*", f"{jobs}myexplicit-job"]
+    (create,) = statements_with(statements, "sagemaker:CreateCompilationJob")
+    assert actions_of(create) == ["sagemaker:CreateCompilationJob"]
+    assert sorted(resources_of(create)) == named
+    assert create["Condition"] == {
+        "StringEquals": {"aws:RequestTag/sagemaker-constructs:stack-id": {"Ref": "AWS::StackId"}},
+        "Null": {"aws:RequestTag/sagemaker-constructs:logical-id": "false"},
+    }
+    tag_on_create, owned = statements_with(statements, "sagemaker:AddTags")
+    assert sorted(resources_of(tag_on_create)) == named
+    assert tag_on_create["Condition"] == {
+        "StringEquals": {
+            "sagemaker:TaggingAction": "CreateCompilationJob",
+            "aws:RequestTag/sagemaker-constructs:stack-id": {"Ref": "AWS::StackId"},
+        }
+    }
+    assert set(actions_of(owned)) == {
         "sagemaker:StopCompilationJob",
         "sagemaker:DeleteCompilationJob",
         "sagemaker:AddTags",
         "sagemaker:DeleteTags",
     }
-    assert sorted(resources_of(statement)) == [
-        "arn:${AWS::Partition}:sagemaker:us-east-1:123456789012:compilation-job/jobs--*",
-        "arn:${AWS::Partition}:sagemaker:us-east-1:123456789012:compilation-job/myexplicit-job",
-    ]
+    assert resources_of(owned) == [f"{jobs}*"]
+    assert owned["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/sagemaker-constructs:stack-id": {"Ref": "AWS::StackId"}},
+        "ForAllValues:StringNotLike": {"aws:TagKeys": "sagemaker-constructs:*"},
+    }
+    (read,) = statements_with(statements, "sagemaker:DescribeCompilationJob")
+    assert set(actions_of(read)) == {"sagemaker:DescribeCompilationJob", "sagemaker:ListTags"}
+    assert resources_of(read) == [f"{jobs}*"] and "Condition" not in read
 
 
 def test_many_jobs_share_one_scoped_statement(built: Built) -> None:
@@ -645,7 +664,7 @@ def test_many_jobs_share_one_scoped_statement(built: Built) -> None:
         statements_of_role(built.template("Many"), stack, handler_of(stack).role), "sagemaker:CreateCompilationJob"
     )
     assert [resources_of(s) for s in statements] == [
-        ["arn:${AWS::Partition}:sagemaker:us-east-1:123456789012:compilation-job/many--*"]
+        [f"arn:${{AWS::Partition}}:sagemaker:us-east-1:123456789012:compilation-job/{stack_prefix('Many')}*"]
     ]
 
 
@@ -698,11 +717,12 @@ def test_no_permission_left_for_eventbridge_polling(built: Built) -> None:
     ]
 
 
-def test_stack_check_is_describe_stack_resource_on_this_stack_only(built: Built) -> None:
+def test_stack_check_is_describe_stack_resource_and_stacks_on_this_stack_only(built: Built) -> None:
     stack = built.stacks["Jobs"]
     statements = statements_of_role(built.template("Jobs"), stack, handler_of(stack).role)
     (check,) = statements_with(statements, "cloudformation:DescribeStackResource")
-    assert actions_of(check) == ["cloudformation:DescribeStackResource"]
+    # DescribeStacks (issue 15 defect 9): whether the stack rolls back.
+    assert actions_of(check) == ["cloudformation:DescribeStackResource", "cloudformation:DescribeStacks"]
     assert check["Resource"] == {"Ref": "AWS::StackId"}
 
 
@@ -792,9 +812,9 @@ def test_shared_role_gets_one_output_grant_covering_the_stacks_generated_names(b
     stack = built.stacks["Many"]
     statements = statements_of_role(built.template("Many"), stack, built.extra["shared_role"])
     puts = [r for s in statements_with(statements, "s3:PutObject") for r in resources_of(s)]
-    assert [r.split("}", 1)[1] for r in puts] == ["/many--*"]  # one statement, not one per job
+    assert [r.split("}", 1)[1] for r in puts] == [f"/{stack_prefix('Many')}*"]  # one statement, not one per job
     for i in range(3):
-        assert built.jobs[f"Many.job{i}"].compilation_job_name.startswith("many--")
+        assert built.jobs[f"Many.job{i}"].compilation_job_name.startswith(stack_prefix("Many"))
 
 
 # --- warnings ------------------------------------------------------------------------

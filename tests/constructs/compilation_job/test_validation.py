@@ -25,6 +25,7 @@ from sagemaker_constructs import (
     TargetPlatformArch,
     TargetPlatformOs,
 )
+from sagemaker_constructs._naming import stack_prefix
 
 NCHW = {"input0": [1, 3, 224, 224]}
 
@@ -109,7 +110,7 @@ def test_missing_data_input_config_for_pytorch_before_2_is_rejected(version: str
 
 def test_missing_data_input_config_for_pytorch_2_is_accepted() -> None:
     job = make_job(data_input_config=None, framework_version="2.0")
-    assert job.compilation_job_name.startswith("validationstack--job-")
+    assert job.compilation_job_name.startswith(f"{stack_prefix('ValidationStack')}job-")
 
 
 @pytest.mark.parametrize("framework", [Framework.XGBOOST, Framework.TFLITE, Framework.SKLEARN])
@@ -270,7 +271,7 @@ def test_compiler_options_too_long_is_rejected() -> None:
 
 
 def test_framework_version_breaking_the_pattern_is_rejected() -> None:
-    with pytest.raises(ValueError, match=r"framework_version must match \[0-9\]\.\[A-Za-z0-9\.\]\+"):
+    with pytest.raises(ValueError, match=r"framework_version must match \[0-9\]\\\.\[A-Za-z0-9\.\]\+"):
         make_job(framework_version="v2")
 
 
@@ -328,7 +329,7 @@ def test_token_model_uri_is_not_validated() -> None:
     stack = new_stack()
     uri = CfnParameter(stack, "ModelUri").value_as_string
     job = make_job(stack, model=ModelSource.from_s3_uri(uri))
-    assert job.compilation_job_name.startswith("validationstack--job-")
+    assert job.compilation_job_name.startswith(f"{stack_prefix('ValidationStack')}job-")
 
 
 def test_token_data_input_config_and_platform_are_not_validated() -> None:

@@ -31,7 +31,7 @@ FORM_CONDITIONS = {
 }
 MODERATION_CONDITIONS = (
     '{"Conditions":[{"ConditionType":"ModerationLabelConfidenceCheck",'
-    '"ConditionParameters":{"ModerationLabelName":"*","ConfidenceGreaterThanOrEqual":75}}]}'
+    '"ConditionParameters":{"ModerationLabelName":"*","ConfidenceGreaterThanEquals":75}}]}'
 )
 NAME_RE = re.compile(r"^[a-z0-9](-*[a-z0-9]){0,62}$")
 

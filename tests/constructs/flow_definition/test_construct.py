@@ -16,6 +16,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
 from sagemaker_constructs import FlowDefinition, TaskPrice
+from sagemaker_constructs._naming import stack_prefix
 from tests.constructs.flow_definition.inputs import (
     ENV,
     FORM_CONDITIONS,
@@ -197,7 +198,7 @@ def test_generated_names_follow_the_lowercase_pattern_and_stack_prefix(built: ty
     names = {built.full.flow_definition_name, built.moderation.flow_definition_name, built.given.flow_definition_name}
     assert len(names) == 3
     for name in names:
-        assert NAME_RE.match(name) and name.startswith("flowstack--")
+        assert NAME_RE.match(name) and name.startswith(stack_prefix("FlowStack"))
 
 
 def test_tags_from_tags_of_are_rendered(built: types.SimpleNamespace) -> None:
@@ -252,23 +253,30 @@ def test_one_handler_function_serves_every_flow_definition(built: types.SimpleNa
 
 
 def test_handler_role_is_scoped_to_the_prefix_and_the_explicit_name(built: types.SimpleNamespace) -> None:
+    """Changed (issue 15, defect 1): Create by name (the prefix and the explicit name);
+    Delete and the tag actions by this stack's ownership tag; the reads by resource type."""
     handler = built.stack.node.find_child("SmcFlowDefinitionHandler")
     statements = policy_statements(built, handler.role)  # type: ignore[attr-defined]
-    (flows,) = [s for s in statements if "sagemaker:CreateFlowDefinition" in actions_of(s)]
-    assert sorted(actions_of(flows)) == sorted(
-        [
-            "sagemaker:CreateFlowDefinition",
-            "sagemaker:DescribeFlowDefinition",
-            "sagemaker:DeleteFlowDefinition",
-            "sagemaker:AddTags",
-            "sagemaker:DeleteTags",
-            "sagemaker:ListTags",
-        ]
-    )
-    resources = json.dumps(flows["Resource"])
-    assert ":flow-definition/flowstack--*" in resources
+    (create,) = [s for s in statements if "sagemaker:CreateFlowDefinition" in actions_of(s)]
+    assert actions_of(create) == ["sagemaker:CreateFlowDefinition"]
+    resources = json.dumps(create["Resource"])
+    assert f":flow-definition/{stack_prefix('FlowStack')}*" in resources
     assert ":flow-definition/my-custom-review" in resources
     assert '"*"' not in resources
+    assert create["Condition"]["StringEquals"] == {
+        "aws:RequestTag/sagemaker-constructs:stack-id": {"Ref": "AWS::StackId"}
+    }
+    tag_on_create, owned = [s for s in statements if "sagemaker:AddTags" in actions_of(s)]
+    assert tag_on_create["Condition"]["StringEquals"]["sagemaker:TaggingAction"] == "CreateFlowDefinition"
+    assert json.dumps(tag_on_create["Resource"]) == resources
+    assert sorted(actions_of(owned)) == ["sagemaker:AddTags", "sagemaker:DeleteFlowDefinition", "sagemaker:DeleteTags"]
+    assert json.dumps(owned["Resource"]).endswith(':flow-definition/*"]]}')
+    assert owned["Condition"]["StringEquals"] == {
+        "aws:ResourceTag/sagemaker-constructs:stack-id": {"Ref": "AWS::StackId"}
+    }
+    (read,) = [s for s in statements if "sagemaker:DescribeFlowDefinition" in actions_of(s)]
+    assert sorted(actions_of(read)) == ["sagemaker:DescribeFlowDefinition", "sagemaker:ListTags"]
+    assert read["Resource"] == owned["Resource"] and "Condition" not in read
     assert not any("events:PutRule" in actions_of(s) for s in statements)  # no polling
 
 

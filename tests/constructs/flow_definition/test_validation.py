@@ -137,7 +137,15 @@ def test_nested_and_or_of_allowed_types_is_accepted(scratch: Stack) -> None:
             {
                 "And": [
                     {"ConditionType": "Sampling", "ConditionParameters": {"RandomSamplingPercentage": 5}},
-                    {"Or": [{"ConditionType": "ModerationLabelConfidenceCheck"}, {"ConditionType": "Sampling"}]},
+                    {
+                        "Or": [
+                            {
+                                "ConditionType": "ModerationLabelConfidenceCheck",
+                                "ConditionParameters": {"ModerationLabelName": "*", "ConfidenceLessThan": 50},
+                            },
+                            {"ConditionType": "Sampling", "ConditionParameters": {"RandomSamplingPercentage": 1}},
+                        ]
+                    },
                 ]
             }
         ]

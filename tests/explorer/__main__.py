@@ -1,0 +1,5 @@
+import sys
+
+from tests.explorer.explore import main
+
+sys.exit(main())
