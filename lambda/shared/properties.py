@@ -90,11 +90,16 @@ _NUMBERS = {"integer": int, "long": int, "float": float, "double": float}
 
 @cache
 def _input_shape(operation: str) -> Any:
-    """The operation's input shape in botocore's SageMaker model (botocore is imported
-    only here, when properties are first converted: the model is loaded once)."""
+    """The operation's input shape in botocore's SageMaker model, or None for an operation
+    it does not have (botocore is imported only here, when properties are first converted:
+    the model is loaded once)."""
+    import botocore.model
     import botocore.session
 
-    return botocore.session.get_session().get_service_model("sagemaker").operation_model(operation).input_shape
+    try:
+        return botocore.session.get_session().get_service_model("sagemaker").operation_model(operation).input_shape
+    except botocore.model.OperationNotFoundError:  # a kind not of SageMaker's API: only _wire.TYPED_OPTIONS
+        return None
 
 
 def _convert(path: str, value: Any, shape: Any, problems: list[str]) -> Any:
