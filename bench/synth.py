@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -96,24 +97,29 @@ def custom_resource_and_statement_bytes(one_job: Synth) -> tuple[int, int]:
     raise RuntimeError("no statement granting read on models/model0.tar.gz in the 1-job template")
 
 
-def synth_ratio(small: int = 1, large: int = 200, rounds: int = 5) -> tuple[Synth, Synth]:
-    """The project's cold synth of ``small`` and of ``large`` jobs, each the fastest
-    of ``rounds`` runs taken in turn (so a busy machine slows both alike)."""
-    best: dict[int, Synth] = {}
-    for _ in range(rounds):
-        for jobs in (small, large):
-            run = cold_synth("project", jobs)
-            if jobs not in best or run.seconds < best[jobs].seconds:
-                best[jobs] = run
-    return best[small], best[large]
+def synth_against_provider(jobs: int = 200, rounds: int = 5) -> tuple[list[Synth], list[Synth], float]:
+    """The project's and the Provider variant's cold synth of ``jobs`` jobs, one after
+    the other in each round (in turn first), and the median of the rounds' ratios: a busy
+    machine slows both sides of a round alike."""
+    ours: list[Synth] = []
+    theirs: list[Synth] = []
+    for round_number in range(rounds):
+        order = ("project", "provider") if round_number % 2 == 0 else ("provider", "project")
+        runs = {variant: cold_synth(variant, jobs) for variant in order}
+        ours.append(runs["project"])
+        theirs.append(runs["provider"])
+    ratio = statistics.median(a.seconds / b.seconds for a, b in zip(ours, theirs, strict=True))
+    return ours, theirs, ratio
 
 
 if __name__ == "__main__":
-    # python -m bench.synth [rounds]: the 1-job and 200-job cold synth, and their ratio.
-    one, many = synth_ratio(rounds=int(sys.argv[1]) if len(sys.argv) > 1 else 5)
+    # python -m bench.synth [rounds]: 200 jobs, the project against the Provider, side by side.
+    ours, theirs, ratio = synth_against_provider(rounds=int(sys.argv[1]) if len(sys.argv) > 1 else 5)
+    one = cold_synth("project", 1)
+    provider_one = cold_synth("provider", 1)
     print(
-        f"1 job: {one.seconds:.2f} s, {one.jsii_round_trips} jsii round trips; "
-        f"200 jobs: {many.seconds:.2f} s, {many.jsii_round_trips} round trips, {many.bytes:,} B, "
-        f"{many.resources} resources; ratio {many.seconds / one.seconds:.2f}x; "
-        f"{(many.jsii_round_trips - one.jsii_round_trips) / 199:.1f} round trips per added job"
+        f"200 jobs: project median {statistics.median(r.seconds for r in ours):.2f} s, Provider median "
+        f"{statistics.median(r.seconds for r in theirs):.2f} s, median ratio {ratio:.2f}x; jsii round trips per "
+        f"added job: project {(ours[0].jsii_round_trips - one.jsii_round_trips) / 199:.1f}, Provider "
+        f"{(theirs[0].jsii_round_trips - provider_one.jsii_round_trips) / 199:.1f}"
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,14 +57,14 @@ class HandlerFunction(Construct):
     Holds the statements that grow as resources are added, so that a new
     resource adds resources to an existing statement instead of a new one.
 
-    No memo caches of jsii values: ``python -m bench.synth`` (cold synth, best of
-    six interleaved runs, 2-core build machine) measured 2.46 s for 1 job and 3.58 s
-    for 200 (1.46x; 18 jsii round trips per added job) without them, against 2.59 s
-    and 3.44 s (1.33x; 11 per job) with the per-stack caches this replaced (d2bdfce): inside the
-    1.5x goal, so they are gone. What is per stack is asked of jsii once, as
+    No memo caches of jsii values: what is per stack is asked of jsii once, as
     attributes (``stack_path``, ``naming_stack_name``, ``name_prefix``,
-    ``service_token``), and a grant many resources share is made once
-    (:meth:`first_time`).
+    ``service_token``), a grant many resources share is made once
+    (:meth:`first_time`), and a statement many resources share is made once and
+    grown (:meth:`statement`). Per added job (``python -m bench.synth`` counts them):
+    13 jsii round trips, against 11 for the same custom resources behind one CDK
+    ``Provider`` (18 before the model-read statement was shared and the user tags
+    checked with one ``Stack.resolve`` per handler).
 
     The function's environment (names from :mod:`._wire`): the stack's id
     (the owner recorded on everything the handler creates), the number of
@@ -133,10 +133,10 @@ class HandlerFunction(Construct):
         )
         self.log_group.grant_write(self.role)
         self.service_token = self.function.function_arn  # what each custom resource names
-        self._statements: dict[str, tuple[iam.PolicyStatement, set[str]]] = {}
+        self._statements: dict[tuple[iam.IRole, Hashable], tuple[iam.PolicyStatement, set[str]]] = {}
         self._made: set[tuple[object, ...]] = set()
         self._barriers: dict[iam.IRole, tuple[CfnWaitConditionHandle, list[str]]] = {}
-        self.user_tags = _resource.UserTagRules()
+        self.user_tags = _resource.UserTagRules(self.stack)
         self.node.add_validation(self.user_tags)
         self.handover_policy = self._allow_handover()
         self._allow_stack_check()
@@ -156,15 +156,24 @@ class HandlerFunction(Construct):
         return True
 
     def statement(
-        self, key: str, actions: list[str], resources: list[str], conditions: dict[str, Any] | None = None
+        self,
+        key: Hashable,
+        actions: list[str],
+        resources: list[str],
+        conditions: dict[str, Any] | None = None,
+        *,
+        role: iam.IRole | None = None,
     ) -> bool:
-        """The handler-role statement ``key``: created once, then extended with
-        the resources it does not hold yet. True when it was created."""
-        entry = self._statements.get(key)
+        """The statement ``key`` of ``role`` (default: the handler's own): created once,
+        then extended with the resources it does not hold yet. True when it was created.
+        One statement many resources share costs one jsii round trip per added resource
+        (``add_resources``) instead of four (a statement, its addition and the result)."""
+        principal = self.role if role is None else role
+        entry = self._statements.get((principal, key))
         if entry is None:
             statement = iam.PolicyStatement(actions=actions, resources=resources, conditions=conditions)
-            self._statements[key] = (statement, set(resources))
-            self.role.add_to_principal_policy(statement)
+            self._statements[(principal, key)] = (statement, set(resources))
+            principal.add_to_principal_policy(statement)
             return True
         statement, known = entry
         new = [r for r in resources if r not in known]
@@ -186,7 +195,7 @@ class HandlerFunction(Construct):
         * The read-only actions on ``<type>/*``, unconditioned: see ``HandlerActions.read``.
         """
         rt = actions.resource_type
-        if f"{rt}:create" not in self._statements:
+        if (self.role, f"{rt}:create") not in self._statements:
             # SageMaker lowercases names in many ARNs: keep the patterns lowercase.
             generated = self._sagemaker_arn(rt, f"{self.name_prefix}*")
             every = self._sagemaker_arn(rt, "*")
@@ -334,8 +343,9 @@ def describe_budget(scope: Construct) -> str:
     return f"{budget:g}"
 
 
-def handler_for(scope: Construct, kind: str, description: str) -> HandlerFunction:
-    """The stack's handler for ``kind``, created on first use."""
+def handler_for(scope: Construct, declared: _wire.Declaration) -> HandlerFunction:
+    """The stack's handler for the ``declared`` kind, created on first use."""
+    kind = declared.folder
     stack = scope if isinstance(scope, Stack) else Stack.of(scope)
     # The stack object carries its handlers (no module-level cache that could
     # outlive an app); the construct tree stays the authority.
@@ -343,12 +353,12 @@ def handler_for(scope: Construct, kind: str, description: str) -> HandlerFunctio
     if kind in handlers:
         return handlers[kind]
     # Short ("Smc": sagemaker-constructs): the id is in every logical id and ServiceToken.
-    construct_id = "Smc" + "".join(part.title() for part in kind.split("_")) + "Handler"
+    construct_id = f"Smc{declared.api_noun}Handler"
     existing = stack.node.try_find_child(construct_id)
     handler = (
         existing
         if isinstance(existing, HandlerFunction)
-        else HandlerFunction(stack, construct_id, kind=kind, description=description)
+        else HandlerFunction(stack, construct_id, kind=kind, description=declared.handler_description)
     )
     handlers[kind] = handler
     return handler

@@ -158,21 +158,28 @@ class UserTagRules:
     """Checks the user tags of every resource one handler serves. Tags come from
     ``Tags.of(...)``, applied by an aspect late in synthesis, so they are checked
     when the construct tree is validated, after it. One validation per handler,
-    not one per resource: one per resource costs four more jsii round trips per
-    resource, a callback each included (``python -m bench.synth``: 22 instead of
-    18 round trips per added job)."""
+    not one per resource, and one ``Stack.resolve`` of every resource's rendered
+    tags (the ``Tags`` property it already renders), not one ``tag_values()`` per
+    resource: one jsii round trip per handler instead of one per resource
+    (``python -m bench.synth`` counts them)."""
 
-    def __init__(self) -> None:
-        self._resources: list[tuple[Owner, TagManager, str]] = []
+    def __init__(self, stack: Stack) -> None:
+        self._stack = stack
+        self._resources: list[tuple[Owner, Any, str]] = []
 
-    def add(self, owner: Owner, tags: TagManager, resource_type: str) -> None:
-        self._resources.append((owner, tags, resource_type))
+    def add(self, owner: Owner, rendered_tags: Any, resource_type: str) -> None:
+        """``rendered_tags``: the ``TagManager.rendered_tags`` of ``owner``'s resource."""
+        self._resources.append((owner, rendered_tags, resource_type))
 
     def validate(self) -> list[str]:
+        if not self._resources:
+            return []
+        # Each in a dict of its own: resolving drops an undefined (no tags) from a list.
+        resolved = self._stack.resolve([{"Tags": rendered} for _, rendered, _ in self._resources])
         return [
             f"{owner}: {problem}{_TAG_FIX.format(resource_type=resource_type)}"
-            for owner, tags, resource_type in self._resources
-            for problem in user_tag_problems(tags.tag_values())
+            for (owner, _, resource_type), tags in zip(self._resources, resolved, strict=True)
+            for problem in user_tag_problems(_tag_values(tags.get("Tags")))
         ]
 
 
@@ -184,17 +191,25 @@ _TAG_FIX = (
 )
 
 
-def resource_tags(owner: Owner, handler: HandlerFunction, resource_type: str) -> TagManager:
-    """The ``TagManager`` of ``owner`` (rendered as the ``Tags`` property), checked at synth time."""
-    tags = TagManager(TagType.KEY_VALUE, resource_type, None, tag_property_name=_wire.TAGS)
-    handler.user_tags.add(owner, tags, resource_type)
-    return tags
+def _tag_values(rendered: Any) -> dict[str, Any]:
+    """``[{"Key": ..., "Value": ...}]`` as a dict; a key that is a token (resolved to an
+    intrinsic) keeps a token's text, so that it is counted and not checked."""
+    return {
+        tag["Key"] if isinstance(tag["Key"], str) else f"${{Token[{index}]}}": tag["Value"]
+        for index, tag in enumerate(rendered or [])
+    }
+
+
+def resource_tags(resource_type: str) -> TagManager:
+    """The ``TagManager`` of a resource (rendered as its ``Tags`` property, checked at synth time)."""
+    return TagManager(TagType.KEY_VALUE, resource_type, None, tag_property_name=_wire.TAGS)
 
 
 # --- the custom resource ----------------------------------------------------------
 def create_custom_resource(
     scope: Construct,
     *,
+    owner: Owner,
     handler: HandlerFunction,
     resource_type: str,
     properties: dict[str, Any],
@@ -202,14 +217,17 @@ def create_custom_resource(
     removal_policy: RemovalPolicy,
     service_timeout: Duration,
 ) -> CustomResource:
-    """``Resource``: the custom resource the stack's handler serves."""
+    """``Resource``: the custom resource the stack's handler serves; its user tags are
+    checked at synth time."""
     handler.add_resource()
+    rendered_tags = tags.rendered_tags
+    handler.user_tags.add(owner, rendered_tags, resource_type)
     return CustomResource(
         scope,
         "Resource",
         service_token=handler.service_token,
         resource_type=resource_type,
-        properties={**properties, _wire.TAGS: tags.rendered_tags},
+        properties={**properties, _wire.TAGS: rendered_tags},
         removal_policy=removal_policy,
         service_timeout=service_timeout,
     )

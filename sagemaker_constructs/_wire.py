@@ -6,21 +6,23 @@ attributes the handlers return. The constructs render with these names; the
 handlers read with them. This module imports nothing outside the standard
 library: the bundler copies it into each handler asset as ``_wire.py``.
 
+Each resource kind is declared once, here (:class:`Declaration`, :data:`KINDS`):
+its resource type, handler folder, API noun and operations, name rule, ARN
+resource, handler IAM actions and default timeout. The construct layer, the
+handler's kind (``lambda/<kind>/spec.py``) and the tests read that declaration.
+
 CloudFormation passes every custom-resource property as a string, numbers and
-booleans included. :func:`parse_properties` is the one place that turns them
-back into the types the SageMaker API expects.
+booleans included. The handler turns them back into API types by the create
+operation's input shape in botocore's service model (``lambda/shared/properties.py``);
+:data:`TYPED_OPTIONS` gives the types of the few properties that are not API fields.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
-
-# --- resource types -------------------------------------------------------
-COMPILATION_JOB_RESOURCE_TYPE = "Custom::SageMakerCompilationJob"
-FLOW_DEFINITION_RESOURCE_TYPE = "Custom::SageMakerFlowDefinition"
 
 # --- the waiting mechanism (the handler IAM is scoped to these) -----------
 # A resource that outlives one invocation is handed over to the next by the
@@ -81,12 +83,35 @@ SERVICE_TIMEOUT_MARGIN_SECONDS = 300
 # longest life, the longest wait in Lambda's queue, and the cleanup time.
 REMOVAL_CHAIN_MAX_SECONDS = SERVICE_TIMEOUT_MAX_SECONDS + HANDLER_MAX_EVENT_AGE_SECONDS + CLEANUP_SECONDS
 
-# --- names ---------------------------------------------------------------------
-COMPILATION_JOB_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-FLOW_DEFINITION_NAME_PATTERN = re.compile(r"^[a-z0-9](-*[a-z0-9]){0,62}$")
-TRAINING_JOB_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 
-# --- properties common to both resources ---------------------------------
+# --- names ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class NameRule:
+    """A SageMaker name's pattern (from the service model) and what it allows, in words."""
+
+    pattern: re.Pattern[str]
+    allows: str  # "1 to 63 letters, digits and hyphens"
+
+    @property
+    def text(self) -> str:
+        """``<pattern> (<allows>)``, the pattern without its anchors."""
+        return f"{self.pattern.pattern[1:-1]} ({self.allows})"
+
+    @property
+    def rule(self) -> str:
+        """How a message states the rule: ``must match <pattern> (<allows>)``."""
+        return f"must match {self.text}"
+
+
+LETTERS_DIGITS_HYPHENS = NameRule(
+    re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"), "1 to 63 letters, digits and hyphens"
+)
+LOWERCASE_LETTERS_DIGITS_HYPHENS = NameRule(
+    re.compile(r"^[a-z0-9](-*[a-z0-9]){0,62}$"), "1 to 63 lowercase letters, digits and hyphens"
+)
+TRAINING_JOB_NAME_RULE = LETTERS_DIGITS_HYPHENS
+
+# --- properties common to every resource ---------------------------------
 ROLE_ARN = "RoleArn"
 TAGS = "Tags"
 SERVICE_TIMEOUT = "ServiceTimeout"
@@ -98,23 +123,113 @@ OPT_EXPLICIT_NAME = "ExplicitName"  # "true" when the user chose the name
 OPT_STAGE_MODEL_FROM = "StageModelFrom"  # s3:// URI of a CDK asset to copy to InputConfig.S3Uri
 OPT_MODEL_SOURCE = "ModelSource"  # training-job / search source resolved at deploy time
 
+
+def _snake(pascal: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", pascal).lower()
+
+
+# --- the resource kinds -----------------------------------------------------------
+@dataclass(frozen=True)
+class Declaration:
+    """One resource kind, as everything else reads it.
+
+    The API noun gives the rest: ``CompilationJob`` is the construct
+    ``CompilationJob`` (``sagemaker_constructs/compilation_job/``), the handler
+    folder ``lambda/compilation_job/``, the resource type
+    ``Custom::SageMakerCompilationJob``, the operations ``CreateCompilationJob``,
+    ``DescribeCompilationJob``, ``DeleteCompilationJob`` (and ``Stop...`` if
+    ``stoppable``), the name property ``CompilationJobName`` (the construct's
+    ``compilation_job_name``), and the response fields ``CompilationJobArn`` and
+    ``CompilationJobStatus``."""
+
+    api_noun: str  # "CompilationJob"
+    noun: str  # "compilation job": how the handler's messages name one
+    name_rule: NameRule
+    arn_resource: str  # "compilation-job": arn:<partition>:sagemaker:<region>:<account>:<arn_resource>/<name>
+    stoppable: bool  # the API has Stop<noun>
+    default_service_timeout: int  # seconds: ServiceTimeout when the resource renders none of its own
+    handler_description: str  # the handler Lambda's description
+
+    @property
+    def folder(self) -> str:
+        """The handler folder (``lambda/<folder>/``) and the construct package."""
+        return _snake(self.api_noun)
+
+    @property
+    def resource_type(self) -> str:
+        return f"Custom::SageMaker{self.api_noun}"
+
+    @property
+    def name_property(self) -> str:
+        return f"{self.api_noun}Name"
+
+    @property
+    def name_prop(self) -> str:
+        """The construct's prop for an explicit name: ``compilation_job_name``."""
+        return _snake(self.name_property)
+
+    @property
+    def arn_field(self) -> str:
+        return f"{self.api_noun}Arn"
+
+    @property
+    def status_field(self) -> str:
+        return f"{self.api_noun}Status"
+
+    @property
+    def create_operation(self) -> str:
+        return f"Create{self.api_noun}"
+
+    def identity(self) -> tuple[str, str, str, re.Pattern[str], str]:
+        """The handler kind's noun, resource type, name property, name pattern and ARN field."""
+        return self.noun, self.resource_type, self.name_property, self.name_rule.pattern, self.arn_field
+
+    def operations(self) -> tuple[str, str, str, str | None]:
+        """The client methods: create, describe, delete and stop (None: not stoppable)."""
+        noun = _snake(self.api_noun)
+        stop = f"stop_{noun}" if self.stoppable else None
+        return f"create_{noun}", f"describe_{noun}", f"delete_{noun}", stop
+
+    def handler_actions(self) -> tuple[str, str, tuple[str, ...], tuple[str, ...]]:
+        """What the handler may do to a resource of this kind, grouped by how IAM scopes it:
+        the ARN resource type, Create (on its own names, with its ownership tags), the
+        read-only actions (on every resource of the type) and the destructive and tagging
+        ones (only on what carries its stack's tag); ``_handler.HandlerActions`` holds them."""
+        verbs = ("Stop", "Delete") if self.stoppable else ("Delete",)
+        owned = (*(f"sagemaker:{verb}{self.api_noun}" for verb in verbs), "sagemaker:AddTags", "sagemaker:DeleteTags")
+        read = (f"sagemaker:Describe{self.api_noun}", "sagemaker:ListTags")
+        return self.arn_resource, f"sagemaker:{self.create_operation}", read, owned
+
+
+COMPILATION_JOB = Declaration(
+    api_noun="CompilationJob",
+    noun="compilation job",
+    name_rule=LETTERS_DIGITS_HYPHENS,
+    arn_resource="compilation-job",
+    stoppable=True,
+    # A job renders MaxRuntimeInSeconds plus SERVICE_TIMEOUT_MARGIN_SECONDS.
+    default_service_timeout=SERVICE_TIMEOUT_MAX_SECONDS,
+    handler_description="sagemaker-constructs: SageMaker Neo compilation jobs",
+)
+# Flow definitions become Active in seconds; the handler waits inline and stops ahead of this.
+FLOW_DEFINITION = Declaration(
+    api_noun="FlowDefinition",
+    noun="flow definition",
+    name_rule=LOWERCASE_LETTERS_DIGITS_HYPHENS,
+    arn_resource="flow-definition",
+    stoppable=False,
+    default_service_timeout=600,
+    handler_description="sagemaker-constructs: Augmented AI flow definitions",
+)
+KINDS = (COMPILATION_JOB, FLOW_DEFINITION)
+
 # --- CompilationJob ---------------------------------------------------------
-COMPILATION_JOB_NAME = "CompilationJobName"
+COMPILATION_JOB_NAME = COMPILATION_JOB.name_property
 INPUT_CONFIG = "InputConfig"
 OUTPUT_CONFIG = "OutputConfig"
 STOPPING_CONDITION = "StoppingCondition"
 VPC_CONFIG = "VpcConfig"
 MODEL_PACKAGE_VERSION_ARN = "ModelPackageVersionArn"
-COMPILATION_JOB_API_FIELDS = (
-    COMPILATION_JOB_NAME,
-    ROLE_ARN,
-    MODEL_PACKAGE_VERSION_ARN,
-    INPUT_CONFIG,
-    OUTPUT_CONFIG,
-    VPC_CONFIG,
-    STOPPING_CONDITION,
-    TAGS,
-)
 
 # Options.ModelSource (a JSON string): a model resolved at deploy time.
 # {"Type": "TrainingJob", "TrainingJobName": ...} or
@@ -128,7 +243,7 @@ MODEL_SOURCE_SORT_BY = "SortBy"
 MODEL_SOURCE_SORT_ORDER = "SortOrder"
 
 ATTR_COMPILATION_JOB_ARN = "CompilationJobArn"
-ATTR_COMPILATION_JOB_NAME = "CompilationJobName"
+ATTR_COMPILATION_JOB_NAME = COMPILATION_JOB.name_property
 ATTR_S3_MODEL_ARTIFACTS = "S3ModelArtifacts"
 ATTR_COMPILATION_JOB_STATUS = "CompilationJobStatus"
 ATTR_INFERENCE_IMAGE = "InferenceImage"
@@ -136,95 +251,21 @@ ATTR_SOURCE_TRAINING_JOB_NAME = "SourceTrainingJobName"
 ATTR_SOURCE_MODEL_S3_URI = "SourceModelS3Uri"
 
 # --- FlowDefinition ---------------------------------------------------------
-FLOW_DEFINITION_NAME = "FlowDefinitionName"
+FLOW_DEFINITION_NAME = FLOW_DEFINITION.name_property
 HUMAN_LOOP_REQUEST_SOURCE = "HumanLoopRequestSource"
 HUMAN_LOOP_ACTIVATION_CONFIG = "HumanLoopActivationConfig"
 HUMAN_LOOP_CONFIG = "HumanLoopConfig"
 FLOW_OUTPUT_CONFIG = "OutputConfig"
-FLOW_DEFINITION_API_FIELDS = (
-    FLOW_DEFINITION_NAME,
-    HUMAN_LOOP_REQUEST_SOURCE,
-    HUMAN_LOOP_ACTIVATION_CONFIG,
-    HUMAN_LOOP_CONFIG,
-    FLOW_OUTPUT_CONFIG,
-    ROLE_ARN,
-    TAGS,
-)
 
 ATTR_FLOW_DEFINITION_ARN = "FlowDefinitionArn"
-ATTR_FLOW_DEFINITION_NAME = "FlowDefinitionName"
+ATTR_FLOW_DEFINITION_NAME = FLOW_DEFINITION.name_property
 ATTR_FLOW_DEFINITION_STATUS = "FlowDefinitionStatus"
 
-# Paths (dotted) of the properties that are integers in the API.
-INTEGER_FIELDS = frozenset(
-    {
-        "StoppingCondition.MaxRuntimeInSeconds",
-        "StoppingCondition.MaxWaitTimeInSeconds",
-        "HumanLoopConfig.TaskCount",
-        "HumanLoopConfig.TaskAvailabilityLifetimeInSeconds",
-        "HumanLoopConfig.TaskTimeLimitInSeconds",
-        "HumanLoopConfig.PublicWorkforceTaskPrice.AmountInUsd.Dollars",
-        "HumanLoopConfig.PublicWorkforceTaskPrice.AmountInUsd.Cents",
-        "HumanLoopConfig.PublicWorkforceTaskPrice.AmountInUsd.TenthFractionsOfACent",
-        SERVICE_TIMEOUT,
-    }
-)
-BOOLEAN_FIELDS = frozenset({f"{OPTIONS}.{OPT_EXPLICIT_NAME}"})
-
-
-class PropertyError(ValueError):
-    """A property that cannot be parsed; the message names it and its value."""
-
-
-def _convert(path: str, value: Any, problems: list[str] | None) -> Any:
-    if isinstance(value, dict):
-        return {k: _convert(f"{path}.{k}" if path else k, v, problems) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_convert(path, v, problems) for v in value]
-    problem = None
-    if path in INTEGER_FIELDS:
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            problem = f"{path} must be an integer (got {value!r})"
-    elif path in BOOLEAN_FIELDS:
-        if str(value).lower() in ("true", "false"):
-            return str(value).lower() == "true"
-        problem = f"{path} must be true or false (got {value!r})"
-    if problem is None:
-        return value
-    if problems is None:
-        raise PropertyError(problem)
-    problems.append(problem)
-    return value
-
-
-def parse_properties(resource_properties: dict[str, Any], problems: list[str] | None = None) -> dict[str, Any]:
-    """Turn CloudFormation's all-string properties back into API types.
-
-    ``ServiceToken`` is dropped; everything else keeps its place. The input is
-    not changed. A value that does not convert raises :class:`PropertyError`,
-    or, when ``problems`` is given, is described there and left as it was.
-    """
-    props = copy.deepcopy(resource_properties)
-    props.pop(SERVICE_TOKEN, None)
-    parsed: dict[str, Any] = _convert("", props, problems)
-    return parsed
-
-
-def split_options(props: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Return (API request fields, options) from parsed properties."""
-    request = {k: v for k, v in props.items() if k not in (OPTIONS, SERVICE_TIMEOUT)}
-    return request, dict(props.get(OPTIONS) or {})
+# The types of the properties that are not API fields (dotted paths); the API
+# fields' types come from the create operation's input shape in botocore's model.
+TYPED_OPTIONS = {SERVICE_TIMEOUT: "integer", f"{OPTIONS}.{OPT_EXPLICIT_NAME}": "boolean"}
 
 
 def encode_model_source(source: dict[str, Any]) -> str:
     """Model sources resolved at deploy time travel as one JSON string."""
     return json.dumps(source, sort_keys=True, separators=(",", ":"))
-
-
-def decode_model_source(text: str) -> dict[str, Any]:
-    value = json.loads(text)
-    if not isinstance(value, dict):
-        raise PropertyError(f"{OPTIONS}.{OPT_MODEL_SOURCE} must be a JSON object (got {text!r})")
-    return value

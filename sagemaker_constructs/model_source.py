@@ -58,6 +58,17 @@ def grant_object_read(role: iam.IRole, bucket: s3.IBucket, key: str) -> None:
         bucket.encryption_key.grant_decrypt(role)
 
 
+def grant_model_read(handler: HandlerFunction, role: iam.IRole, bucket: s3.IBucket, key: str) -> None:
+    """As :func:`grant_object_read`, for the models of many jobs: one statement per role
+    and bucket (made through ``handler``), grown by each model's object, and the bucket's
+    key granted when it is made. (With ``@aws-cdk/aws-iam:minimizePolicies`` CDK merges
+    the one-object statements into this one anyway.)"""
+    arn = bucket.arn_for_objects(key)
+    created = handler.statement(("model-read", bucket), READ_ACTIONS, [arn], role=role)
+    if created and bucket.encryption_key is not None:
+        bucket.encryption_key.grant_decrypt(role)
+
+
 def grant_object_write(role: iam.IRole, bucket: s3.IBucket, key_pattern: str) -> None:
     """s3:PutObject (and aborting its multipart uploads) on ``key_pattern`` only, and
     the bucket key's data-key actions (``bucket.grant_put`` adds ``s3:Abort*``,
@@ -95,7 +106,16 @@ class ModelBinding:
     deploy_time_source: dict[str, Any] | None = None
     version: str | None = None
     identity: Any = None  # feeds the generated name
-    validate_uri: bool = False
+
+
+@dataclass(frozen=True)
+class ModelBindOptions:
+    """What a source binds to (as ``S3LocationBindOptions`` for ``S3Location.bind``)."""
+
+    role: iam.IRole  # the job role: read on the model
+    staging_bucket: s3.IBucket  # where an asset is copied to (the job's output bucket) ...
+    staging_prefix: str  # ... below this prefix
+    handler: HandlerFunction  # the stack's handler, for what it does at deploy time
 
 
 @dataclass(frozen=True)
@@ -161,22 +181,14 @@ class SearchFilter:
         return rendered
 
 
-@dataclass
 class ModelSource:
-    """Use the factories: ``from_bucket``, ``from_s3_uri``, ``from_asset``,
-    ``from_model_package``, ``from_training_job``, ``from_best_training_job``."""
+    """Where a CompilationJob's model comes from. Use the factories: ``from_bucket``,
+    ``from_s3_uri``, ``from_asset``, ``from_model_package``, ``from_training_job``,
+    ``from_best_training_job``. Each returns one small source class whose
+    :meth:`bind` renders the model's input fields and makes its own grants."""
 
-    kind: str
-    bucket: s3.IBucket | None = None
-    key: str | None = None
-    uri: str | None = None
-    path: str | None = None
-    arn: str | None = None
-    version: str | None = None
-    training_job_name: str | None = None
-    filters: tuple[SearchFilter, ...] = field(default_factory=tuple)
-    sort_by: str | None = None
-    sort_order: str | None = None
+    # False where SageMaker takes the input configuration from the source itself (a model package).
+    sends_input_config = True
 
     # --- factories ---------------------------------------------------------
     @staticmethod
@@ -185,13 +197,13 @@ class ModelSource:
         version, an ETag, a run id) feeds the generated name, so a new model at
         the same key recompiles."""
         check_arguments("ModelSource.from_bucket", ModelSource.from_bucket, bucket=bucket, key=key, version=version)
-        return ModelSource("bucket", bucket=bucket, key=key, version=version)
+        return _BucketObject(bucket=bucket, key=key, version=version)
 
     @staticmethod
     def from_s3_uri(uri: str, version: str | None = None) -> ModelSource:
         """``s3://bucket/key.tar.gz`` (or ``https://``)."""
         check_arguments("ModelSource.from_s3_uri", ModelSource.from_s3_uri, uri=uri, version=version)
-        return ModelSource("uri", uri=uri, version=version)
+        return _S3Uri(uri=uri, version=version)
 
     @staticmethod
     def from_asset(path: str | Path) -> ModelSource:
@@ -201,7 +213,7 @@ class ModelSource:
         check_arguments("ModelSource.from_asset", ModelSource.from_asset, path=path)
         # Absolute now: the jsii kernel resolves a relative path from its own working directory,
         # which need not be this process's.
-        return ModelSource("asset", path=str(Path(path).absolute()))
+        return _Asset(path=str(Path(path).absolute()))
 
     @staticmethod
     def from_model_package(model_package_version_arn: str) -> ModelSource:
@@ -211,7 +223,7 @@ class ModelSource:
             ModelSource.from_model_package,
             model_package_version_arn=model_package_version_arn,
         )
-        return ModelSource("model_package", arn=model_package_version_arn)
+        return _ModelPackage(arn=model_package_version_arn)
 
     @staticmethod
     def from_training_job(training_job_name: str, *, training_output_bucket: s3.IBucket) -> ModelSource:
@@ -230,7 +242,7 @@ class ModelSource:
             training_job_name=training_job_name,
             training_output_bucket=training_output_bucket,
         )
-        return ModelSource("training_job", training_job_name=training_job_name, bucket=training_output_bucket)
+        return _TrainingJob(training_job_name=training_job_name, bucket=training_output_bucket)
 
     @staticmethod
     def from_best_training_job(
@@ -258,50 +270,189 @@ class ModelSource:
             sort_by=sort_by,
             sort_order=sort_order,
         )
-        return ModelSource(
-            "best_training_job",
-            filters=tuple(filters),
-            bucket=training_output_bucket,
-            sort_by=sort_by,
-            sort_order=sort_order,
+        return _BestTrainingJob(
+            filters=tuple(filters), bucket=training_output_bucket, sort_by=sort_by, sort_order=sort_order
         )
 
-    # --- validation (collected by the construct) ---------------------------
+    # --- what each source does ----------------------------------------------
+    def problems(self) -> list[Problem]:
+        """What is wrong with this source (collected by the construct); tokens are skipped."""
+        return []
+
+    def bind(self, scope: Construct, options: ModelBindOptions) -> ModelBinding:
+        """The input fields, with read on the model for the job role (and whatever the handler needs)."""
+        raise NotImplementedError
+
+
+def _archive_problems(uri: str | None) -> list[Problem]:
+    if uri is None or is_token(uri) or uri.endswith(".tar.gz"):
+        return []
+    return [Problem("model", uri, "must end in .tar.gz (a gzip-compressed tar archive)")]
+
+
+@dataclass
+class _BucketObject(ModelSource):
+    """``from_bucket``: read on exactly the object."""
+
+    bucket: s3.IBucket
+    key: str
+    version: str | None = None
+
+    def problems(self) -> list[Problem]:
+        bucket_name = _s3.given_bucket_name(self.bucket)
+        return _archive_problems(self.key) + _s3.object_problems("model", bucket_name, self.key, MODEL_S3_URI)
+
+    def bind(self, scope: Construct, options: ModelBindOptions) -> ModelBinding:
+        grant_model_read(options.handler, options.role, self.bucket, self.key)
+        return ModelBinding(s3_uri=f"s3://{self.bucket.bucket_name}/{self.key}", version=self.version)
+
+
+@dataclass
+class _S3Uri(ModelSource):
+    """``from_s3_uri``: read on the object a literal ``s3://bucket/key`` names; a warning otherwise."""
+
+    uri: str
+    version: str | None = None
+
     def problems(self) -> list[Problem]:
         found: list[Problem] = []
-        if self.kind in ("bucket", "uri"):
-            uri = self.key if self.kind == "bucket" else self.uri
-            if uri is not None and not is_token(uri):
-                if self.kind == "uri" and not re.match(r"^(s3|https)://[^/]+/.+", uri):
-                    found.append(Problem("model", uri, "must be an s3:// or https:// URI of an object"))
-                if not uri.endswith(".tar.gz"):
-                    found.append(Problem("model", uri, "must end in .tar.gz (a gzip-compressed tar archive)"))
-            if self.kind == "bucket":
-                assert self.bucket is not None
-                found.extend(_s3.object_problems("model", _s3.given_bucket_name(self.bucket), self.key, MODEL_S3_URI))
-            elif not found:
-                found.extend(_s3.uri_problems("model", self.uri))
-                found.extend(string_problems("model", self.uri, MODEL_S3_URI))
-        elif self.kind == "asset":
-            assert self.path is not None
-            found.extend(_model_archive.asset_problems("model", self.path))
-        elif self.kind == "model_package":
-            found.extend(string_problems("model", self.arn, MODEL_PACKAGE_ARN))
-        elif self.kind in ("training_job", "best_training_job"):
-            found.extend(self._search_problems())
-            assert self.bucket is not None
-            found.extend(_s3.bucket_name_problems("training_output_bucket", _s3.given_bucket_name(self.bucket)))
+        if not is_token(self.uri) and not re.match(r"^(s3|https)://[^/]+/.+", self.uri):
+            found.append(Problem("model", self.uri, "must be an s3:// or https:// URI of an object"))
+        found.extend(_archive_problems(self.uri))
+        if not found:
+            found.extend(_s3.uri_problems("model", self.uri))
+            found.extend(string_problems("model", self.uri, MODEL_S3_URI))
         return found
 
-    def _search_problems(self) -> list[Problem]:
-        """The training sources' problems (SearchFilter checks itself when made)."""
+    def bind(self, scope: Construct, options: ModelBindOptions) -> ModelBinding:
+        # Also matches a URI with tokens in it (s3://${Token}/models/x.tar.gz): the ARN then
+        # holds the same tokens. A URI that is one token, or https://, cannot be scoped here.
+        match = S3_URI.match(self.uri)
+        if match:
+            options.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["s3:GetObject"],
+                    resources=[
+                        Stack.of(scope).format_arn(
+                            service="s3", region="", account="", resource=match.group(1), resource_name=match.group(2)
+                        )
+                    ],
+                )
+            )
+        else:
+            Annotations.of(scope).add_warning_v2(
+                "sagemaker-constructs:modelReadNotGranted",
+                "the job role gets no read access to a model URI that is not a literal s3://bucket/key; "
+                "grant it s3:GetObject on the model yourself (or use ModelSource.from_bucket)",
+            )
+        return ModelBinding(s3_uri=self.uri, version=self.version)
+
+
+@dataclass
+class _Asset(ModelSource):
+    """``from_asset``: the handler copies the asset object to a ``.tar.gz`` key below the
+    job's output prefix, and the job reads the copy."""
+
+    path: str
+
+    def problems(self) -> list[Problem]:
+        return _model_archive.asset_problems("model", self.path)
+
+    def bind(self, scope: Construct, options: ModelBindOptions) -> ModelBinding:
+        asset, handler, staging_bucket = _model_asset(scope, self.path), options.handler, options.staging_bucket
+        staged_key = f"{options.staging_prefix}model-inputs/{asset.asset_hash}.tar.gz"
+        grant_object_read(handler.role, asset.bucket, asset.s3_object_key)
+        grant_object_write(handler.role, staging_bucket, staged_key)
+        grant_object_read(options.role, staging_bucket, staged_key)
+        return ModelBinding(
+            s3_uri=f"s3://{staging_bucket.bucket_name}/{staged_key}",
+            stage_from=asset.s3_object_url,
+            identity=asset.asset_hash,
+        )
+
+
+@dataclass
+class _ModelPackage(ModelSource):
+    """``from_model_package``: the handler may describe the package; SageMaker reads it."""
+
+    arn: str
+    sends_input_config = False
+
+    def problems(self) -> list[Problem]:
+        return string_problems("model", self.arn, MODEL_PACKAGE_ARN)
+
+    def bind(self, scope: Construct, options: ModelBindOptions) -> ModelBinding:
+        options.handler.statement("model-packages", ["sagemaker:DescribeModelPackage"], [self.arn])
+        return ModelBinding(model_package_arn=self.arn, identity=self.arn)
+
+
+@dataclass
+class _TrainingOutput(ModelSource):
+    """A training job's artifacts, chosen at deploy time: read in its output bucket."""
+
+    bucket: s3.IBucket
+
+    def problems(self) -> list[Problem]:
+        """The training output bucket's name (each source's own checks come first)."""
+        return _s3.bucket_name_problems("training_output_bucket", _s3.given_bucket_name(self.bucket))
+
+    def bind(self, scope: Construct, options: ModelBindOptions) -> ModelBinding:
+        # The artifacts' key is only known at deploy time: GetObject on the training
+        # output bucket's objects (not List or the bucket itself), and its key.
+        grant_object_read(options.role, self.bucket, "*")
+        _nag.acknowledge_wildcard_resource(
+            options.role,
+            self.bucket.arn_for_objects("*"),
+            "The training job to compile is chosen at deploy time, and SageMaker names its artifact "
+            "object (<job>/output/model.tar.gz); read is limited to GetObject in the training output bucket.",
+        )
+        source = self._grant_and_render(Stack.of(scope), options.handler)
+        # No s3_uri: the handler sets InputConfig.S3Uri from the source at deploy time.
+        return ModelBinding(deploy_time_source=source, identity=json.dumps(source, sort_keys=True))
+
+    def _grant_and_render(self, stack: Stack, handler: HandlerFunction) -> dict[str, Any]:
+        """The handler's grants for finding the job, and ``Options.ModelSource``."""
+        raise NotImplementedError
+
+
+@dataclass
+class _TrainingJob(_TrainingOutput):
+    """``from_training_job``: DescribeTrainingJob on that job."""
+
+    training_job_name: str = ""
+
+    def problems(self) -> list[Problem]:
+        name, rule = self.training_job_name, _wire.TRAINING_JOB_NAME_RULE
+        if not isinstance(name, str) or not (is_token(name) or rule.pattern.match(name)):
+            return [Problem("training_job_name", name, rule.rule), *super().problems()]
+        return super().problems()
+
+    def _grant_and_render(self, stack: Stack, handler: HandlerFunction) -> dict[str, Any]:
+        # SageMaker lowercases names in training-job ARNs; a token cannot be
+        # lowercased at synth time, so it gets every training job.
+        arn_name = "*" if Token.is_unresolved(self.training_job_name) else self.training_job_name.lower()
+        handler.statement(
+            "training-jobs",
+            ["sagemaker:DescribeTrainingJob"],
+            [stack.format_arn(service="sagemaker", resource="training-job", resource_name=arn_name)],
+        )
+        return {
+            _wire.MODEL_SOURCE_TYPE: _wire.MODEL_SOURCE_TRAINING_JOB,
+            _wire.MODEL_SOURCE_TRAINING_JOB_NAME: self.training_job_name,
+        }
+
+
+@dataclass
+class _BestTrainingJob(_TrainingOutput):
+    """``from_best_training_job``: Search, then DescribeTrainingJob of the one it finds."""
+
+    filters: tuple[SearchFilter, ...] = field(default_factory=tuple)
+    sort_by: str | None = None
+    sort_order: str | None = None
+
+    def problems(self) -> list[Problem]:
+        """SearchFilter checks itself when made; these are the Search's own rules."""
         found: list[Problem] = []
-        if self.kind == "training_job":
-            name = self.training_job_name
-            if not isinstance(name, str) or not (is_token(name) or _wire.TRAINING_JOB_NAME_PATTERN.match(name)):
-                rule = "must match [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62} (1 to 63 letters, digits and hyphens)"
-                found.append(Problem("training_job_name", name, rule))
-            return found
         strays = [f for f in self.filters if not isinstance(f, SearchFilter)]
         if strays:
             found.append(Problem("filters", strays, "must hold SearchFilter objects"))
@@ -318,137 +469,36 @@ class ModelSource:
         if sort_by is not None and not isinstance(sort_by, str):
             found.append(Problem("sort_by", sort_by, "must be a string of 1 to 255 characters"))
         found.extend(_search.sort_by_problems(sort_by))
-        return found
+        return found + super().problems()
 
-    # --- binding -----------------------------------------------------------
-    def bind(
-        self,
-        scope: Construct,
-        *,
-        role: iam.IRole,
-        staging_bucket: s3.IBucket,
-        staging_prefix: str,
-        handler: HandlerFunction,
-    ) -> ModelBinding:
-        if self.kind == "bucket":
-            assert self.bucket is not None and self.key is not None
-            grant_object_read(role, self.bucket, self.key)
-            return ModelBinding(
-                s3_uri=f"s3://{self.bucket.bucket_name}/{self.key}",
-                version=self.version,
+    def _grant_and_render(self, stack: Stack, handler: HandlerFunction) -> dict[str, Any]:
+        # Search has no resource type in IAM (it cannot be scoped to
+        # resources), so it needs "*"; DescribeTrainingJob of the chosen
+        # job, unknown until deploy time, is scoped to training jobs.
+        any_training_job = stack.format_arn(service="sagemaker", resource="training-job", resource_name="*")
+        handler.statement("training-jobs", ["sagemaker:DescribeTrainingJob"], [any_training_job])
+        if handler.statement("search", ["sagemaker:Search"], ["*"]):
+            _nag.acknowledge_wildcard_resource(
+                handler,
+                "*",
+                "sagemaker:Search has no resource type in IAM, so it cannot be scoped; it only reads "
+                "metadata, and the handler uses it to find the best training job.",
             )
-        if self.kind == "uri":
-            assert self.uri is not None
-            # Also matches a URI with tokens in it (s3://${Token}/models/x.tar.gz): the ARN then
-            # holds the same tokens. A URI that is one token, or https://, cannot be scoped here.
-            match = S3_URI.match(self.uri)
-            if match:
-                role.add_to_principal_policy(
-                    iam.PolicyStatement(
-                        actions=["s3:GetObject"],
-                        resources=[
-                            Stack.of(scope).format_arn(
-                                service="s3",
-                                region="",
-                                account="",
-                                resource=match.group(1),
-                                resource_name=match.group(2),
-                            )
-                        ],
-                    )
-                )
-            else:
-                Annotations.of(scope).add_warning_v2(
-                    "sagemaker-constructs:modelReadNotGranted",
-                    "the job role gets no read access to a model URI that is not a literal s3://bucket/key; "
-                    "grant it s3:GetObject on the model yourself (or use ModelSource.from_bucket)",
-                )
-            return ModelBinding(s3_uri=self.uri, version=self.version)
-        if self.kind == "asset":
-            return self._bind_asset(scope, role, staging_bucket, staging_prefix, handler)
-        if self.kind == "model_package":
-            assert self.arn is not None
-            handler.statement("model-packages", ["sagemaker:DescribeModelPackage"], [self.arn])
-            return ModelBinding(model_package_arn=self.arn, identity=self.arn)
-        return self._bind_training(scope, role, handler)
-
-    def _bind_asset(
-        self,
-        scope: Construct,
-        role: iam.IRole,
-        staging_bucket: s3.IBucket,
-        staging_prefix: str,
-        handler: HandlerFunction,
-    ) -> ModelBinding:
-        assert self.path is not None
-        asset = _model_asset(scope, self.path)
-        staged_key = f"{staging_prefix}model-inputs/{asset.asset_hash}.tar.gz"
-        # The handler copies the asset object to the .tar.gz key; the job reads the copy.
-        grant_object_read(handler.role, asset.bucket, asset.s3_object_key)
-        grant_object_write(handler.role, staging_bucket, staged_key)
-        grant_object_read(role, staging_bucket, staged_key)
-        return ModelBinding(
-            s3_uri=f"s3://{staging_bucket.bucket_name}/{staged_key}",
-            stage_from=asset.s3_object_url,
-            identity=asset.asset_hash,
-        )
-
-    def _bind_training(self, scope: Construct, role: iam.IRole, handler: HandlerFunction) -> ModelBinding:
-        assert self.bucket is not None
-        # The artifacts' key is only known at deploy time: GetObject on the training
-        # output bucket's objects (not List or the bucket itself), and its key.
-        grant_object_read(role, self.bucket, "*")
-        _nag.acknowledge_wildcard_resource(
-            role,
-            self.bucket.arn_for_objects("*"),
-            "The training job to compile is chosen at deploy time, and SageMaker names its artifact "
-            "object (<job>/output/model.tar.gz); read is limited to GetObject in the training output bucket.",
-        )
-        stack = Stack.of(scope)
-        source: dict[str, Any]
-        if self.kind == "training_job":
-            assert self.training_job_name is not None
-            # SageMaker lowercases names in training-job ARNs; a token cannot be
-            # lowercased at synth time, so it gets every training job.
-            arn_name = "*" if Token.is_unresolved(self.training_job_name) else self.training_job_name.lower()
-            handler.statement(
-                "training-jobs",
-                ["sagemaker:DescribeTrainingJob"],
-                [stack.format_arn(service="sagemaker", resource="training-job", resource_name=arn_name)],
+            _nag.acknowledge_wildcard_resource(
+                handler,
+                any_training_job,
+                "The best training job is chosen by Search at deploy time, so its name is unknown at "
+                "synth time; the statement allows only sagemaker:DescribeTrainingJob.",
             )
-            source = {
-                _wire.MODEL_SOURCE_TYPE: _wire.MODEL_SOURCE_TRAINING_JOB,
-                _wire.MODEL_SOURCE_TRAINING_JOB_NAME: self.training_job_name,
-            }
-        else:
-            # Search has no resource type in IAM (it cannot be scoped to
-            # resources), so it needs "*"; DescribeTrainingJob of the chosen
-            # job, unknown until deploy time, is scoped to training jobs.
-            any_training_job = stack.format_arn(service="sagemaker", resource="training-job", resource_name="*")
-            handler.statement("training-jobs", ["sagemaker:DescribeTrainingJob"], [any_training_job])
-            if handler.statement("search", ["sagemaker:Search"], ["*"]):
-                _nag.acknowledge_wildcard_resource(
-                    handler,
-                    "*",
-                    "sagemaker:Search has no resource type in IAM, so it cannot be scoped; it only reads "
-                    "metadata, and the handler uses it to find the best training job.",
-                )
-                _nag.acknowledge_wildcard_resource(
-                    handler,
-                    any_training_job,
-                    "The best training job is chosen by Search at deploy time, so its name is unknown at "
-                    "synth time; the statement allows only sagemaker:DescribeTrainingJob.",
-                )
-            source = {
-                _wire.MODEL_SOURCE_TYPE: _wire.MODEL_SOURCE_BEST_TRAINING_JOB,
-                _wire.MODEL_SOURCE_SEARCH_EXPRESSION: {"Filters": [f.to_api() for f in self.filters]},
-            }
-            if self.sort_by:
-                source[_wire.MODEL_SOURCE_SORT_BY] = self.sort_by
-            if self.sort_order:
-                source[_wire.MODEL_SOURCE_SORT_ORDER] = self.sort_order
-        # No s3_uri: the handler sets InputConfig.S3Uri from the source at deploy time.
-        return ModelBinding(deploy_time_source=source, identity=json.dumps(source, sort_keys=True))
+        source: dict[str, Any] = {
+            _wire.MODEL_SOURCE_TYPE: _wire.MODEL_SOURCE_BEST_TRAINING_JOB,
+            _wire.MODEL_SOURCE_SEARCH_EXPRESSION: {"Filters": [f.to_api() for f in self.filters]},
+        }
+        if self.sort_by:
+            source[_wire.MODEL_SOURCE_SORT_BY] = self.sort_by
+        if self.sort_order:
+            source[_wire.MODEL_SOURCE_SORT_ORDER] = self.sort_order
+        return source
 
 
-__all__ = ["ModelBinding", "ModelSource", "SearchFilter"]
+__all__ = ["ModelBindOptions", "ModelBinding", "ModelSource", "SearchFilter"]

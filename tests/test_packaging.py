@@ -28,8 +28,10 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
+from sagemaker_constructs import _wire
+
 REPO = Path(__file__).resolve().parent.parent
-HANDLER_KINDS = ("compilation_job", "flow_definition")
+HANDLER_KINDS = tuple(declared.folder for declared in _wire.KINDS)  # each kind's handler folder and package
 # What every handler asset needs at run time (lambda/shared, the wire contract, crhelper).
 HANDLER_RUNTIME_FILES = (
     "index.py",
@@ -94,7 +96,11 @@ template = assembly.get_stack_by_name("FromWheel").template
 functions = sorted(
     name for name, resource in template["Resources"].items() if resource["Type"] == "AWS::Lambda::Function"
 )
+custom_types = sorted({resource["Type"] for resource in template["Resources"].values()} & {
+    declared.resource_type for declared in sagemaker_constructs._wire.KINDS
+})
 print(json.dumps({
+    "custom_types": custom_types,
     "package": sagemaker_constructs.__file__,
     "handler_root": str(handler_root()),
     "functions": functions,
@@ -181,7 +187,7 @@ def test_wheel_declares_project_urls(metadata: dict[str, list[str]]) -> None:
     assert {"homepage", "documentation", "changelog", "issues"} <= labels
 
 
-@pytest.mark.parametrize("package", ["compilation_job", "flow_definition"])
+@pytest.mark.parametrize("package", HANDLER_KINDS)
 def test_wheel_carries_each_construct_package(wheel_names: set[str], package: str) -> None:
     expected = {
         f"sagemaker_constructs/{package}/{p.name}" for p in (REPO / "sagemaker_constructs" / package).glob("*.py")
@@ -288,6 +294,12 @@ def test_app_imports_the_wheel_not_the_repository(synthesized_from_wheel: tuple[
     assert not any(Path(p).resolve() == REPO for p in report["sys_path"] if p)
 
 
+def test_app_from_the_wheel_makes_every_declared_kind(synthesized_from_wheel: tuple[dict, Path, Path]) -> None:
+    """The app above makes one resource of each kind: a new kind adds one there."""
+    report, _, _ = synthesized_from_wheel
+    assert report["custom_types"] == sorted(declared.resource_type for declared in _wire.KINDS)
+
+
 def test_app_from_the_wheel_has_one_handler_per_kind(synthesized_from_wheel: tuple[dict, Path, Path]) -> None:
     report, _, _ = synthesized_from_wheel
     assert len(report["functions"]) == len(HANDLER_KINDS), report["functions"]
@@ -297,8 +309,11 @@ def _handler_assets(outdir: Path) -> dict[str, Path]:
     """Asset directories holding a handler, keyed by the handler's kind."""
     found: dict[str, Path] = {}
     for asset in outdir.glob("asset.*"):
-        if (asset / "index.py").is_file():
-            kind = "compilation_job" if (asset / "model_sources.py").is_file() else "flow_definition"
+        index = asset / "index.py"
+        if index.is_file():
+            (kind,) = [
+                k for k in HANDLER_KINDS if (REPO / "lambda" / k / "index.py").read_bytes() == index.read_bytes()
+            ]
             found[kind] = asset
     return found
 

@@ -37,7 +37,7 @@ def problems(source: Any) -> list[str]:
     kind = source.get(_wire.MODEL_SOURCE_TYPE)
     if kind == TRAINING_JOB:
         name = source.get(_wire.MODEL_SOURCE_TRAINING_JOB_NAME)
-        if not isinstance(name, str) or not _wire.TRAINING_JOB_NAME_PATTERN.match(name):
+        if not isinstance(name, str) or not _wire.TRAINING_JOB_NAME_RULE.pattern.match(name):
             return [f"{where}.{_wire.MODEL_SOURCE_TRAINING_JOB_NAME} must be a training job name (got {name!r:.60})"]
         return []
     if kind == BEST_TRAINING_JOB:
@@ -158,7 +158,7 @@ def _named_in(run: engine.Run, uri: str) -> str:
     if len(parts) < 6 or parts[-2:] != ["output", "model.tar.gz"]:
         return ""
     name = parts[-3]
-    if not _wire.TRAINING_JOB_NAME_PATTERN.match(name):
+    if not _wire.TRAINING_JOB_NAME_RULE.pattern.match(name):
         return ""
     try:
         return name if _artifacts_of(run, name) == uri else ""

@@ -102,28 +102,24 @@ def _source_problems(desired: Desired) -> list[str]:
     return model_sources.problems(decoded)
 
 
+DECLARED = _wire.COMPILATION_JOB
+
+
 class CompilationJob(Kind):
-    noun = "compilation job"
-    resource_type = _wire.COMPILATION_JOB_RESOURCE_TYPE
-    name_property = _wire.COMPILATION_JOB_NAME
-    name_pattern = _wire.COMPILATION_JOB_NAME_PATTERN
-    arn_field = "CompilationJobArn"
+    # The declarative attributes, from the kind's one declaration (sagemaker_constructs/_wire.py).
+    noun, resource_type, name_property, name_pattern, arn_field = DECLARED.identity()
+    create_operation, default_service_timeout = DECLARED.create_operation, DECLARED.default_service_timeout
+    create_method, describe_method, delete_method, stop_method = DECLARED.operations()
     statuses = Statuses(
-        field="CompilationJobStatus",
+        field=DECLARED.status_field,
         succeeded=frozenset({"COMPLETED"}),
         waiting=frozenset({"STARTING", "INPROGRESS"}),
         failed=frozenset({"FAILED", "STOPPED"}),
         stopping=frozenset({"STOPPING"}),
     )
-    create_operation = "CreateCompilationJob"
-    create_method = "create_compilation_job"
-    describe_method = "describe_compilation_job"
-    delete_method = "delete_compilation_job"
-    stop_method = "stop_compilation_job"
     min_describe_interval = 5.0
     deadline_margin = 180.0
     failure_lead = "Compilation job ended badly; details in the handler's CloudWatch log."
-    default_service_timeout = _wire.SERVICE_TIMEOUT_MAX_SECONDS
     # Where a CDK asset is copied from is not the job: the staged S3Uri, compared, carries the asset's hash.
     options_not_compared = frozenset({_wire.OPT_STAGE_MODEL_FROM})
 

@@ -62,28 +62,24 @@ def is_role_not_assumable(error: BaseException) -> bool:
     )
 
 
+DECLARED = _wire.FLOW_DEFINITION
+
+
 class FlowDefinition(Kind):
-    noun = "flow definition"
-    resource_type = _wire.FLOW_DEFINITION_RESOURCE_TYPE
-    name_property = _wire.FLOW_DEFINITION_NAME
-    name_pattern = _wire.FLOW_DEFINITION_NAME_PATTERN
-    arn_field = "FlowDefinitionArn"
+    # The declarative attributes, from the kind's one declaration (sagemaker_constructs/_wire.py).
+    noun, resource_type, name_property, name_pattern, arn_field = DECLARED.identity()
+    create_operation, default_service_timeout = DECLARED.create_operation, DECLARED.default_service_timeout
+    create_method, describe_method, delete_method, stop_method = DECLARED.operations()
     statuses = Statuses(
-        field="FlowDefinitionStatus",
+        field=DECLARED.status_field,
         succeeded=frozenset({"Active"}),
         waiting=frozenset({"Initializing"}),
         failed=frozenset({"Failed"}),
         deleting=frozenset({"Deleting"}),
     )
-    create_operation = "CreateFlowDefinition"
-    create_method = "create_flow_definition"
-    describe_method = "describe_flow_definition"
-    delete_method = "delete_flow_definition"
-    stop_method = None
     min_describe_interval = 1.0
     deadline_margin = 60.0
     failure_lead = "Flow definition did not become Active; details in the handler's CloudWatch log."
-    default_service_timeout = 600
     # A2I keeps a deleted flow definition Deleting while workers hold its tasks (up to
     # TaskTimeLimitInSeconds, one hour by default): the accepted delete is the end.
     deleting_is_gone_after = DELETING_ACCEPTED_SECONDS

@@ -11,10 +11,12 @@ which never fail: a bad old version must not fail the rollback.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import _wire
@@ -82,6 +84,68 @@ def _check_tags(value: Any, problems: list[str]) -> list[dict[str, str]]:
     return tags
 
 
+# --- CloudFormation's strings back to API types ---------------------------------------
+_NUMBERS = {"integer": int, "long": int, "float": float, "double": float}
+
+
+@cache
+def _input_shape(operation: str) -> Any:
+    """The operation's input shape in botocore's SageMaker model, or None for an operation
+    it does not have (botocore is imported only here, when properties are first converted:
+    the model is loaded once)."""
+    import botocore.model
+    import botocore.session
+
+    try:
+        return botocore.session.get_session().get_service_model("sagemaker").operation_model(operation).input_shape
+    except botocore.model.OperationNotFoundError:  # a kind not of SageMaker's API: only _wire.TYPED_OPTIONS
+        return None
+
+
+def _convert(path: str, value: Any, shape: Any, problems: list[str]) -> Any:
+    """``value`` with every number and boolean the shape (or :data:`_wire.TYPED_OPTIONS`) asks for
+    converted from its string; a value that does not convert is described in ``problems``."""
+    type_name = _wire.TYPED_OPTIONS.get(path) or (shape.type_name if shape is not None else None)
+    if isinstance(value, dict):
+        return _convert_object(path, value, shape, type_name, problems)
+    if isinstance(value, list):
+        member = shape.member if type_name == "list" else None
+        return [_convert(path, v, member, problems) for v in value]
+    return _convert_scalar(path, value, type_name, problems)
+
+
+def _convert_object(path: str, value: dict[str, Any], shape: Any, type_name: Any, problems: list[str]) -> Any:
+    members = shape.members if type_name == "structure" else {}
+    values = shape.value if type_name == "map" else None
+    return {k: _convert(f"{path}.{k}" if path else k, v, members.get(k, values), problems) for k, v in value.items()}
+
+
+def _convert_scalar(path: str, value: Any, type_name: Any, problems: list[str]) -> Any:
+    if type_name in _NUMBERS:
+        try:
+            return _NUMBERS[type_name](value)
+        except (TypeError, ValueError):
+            kind = "an integer" if _NUMBERS[type_name] is int else "a number"
+            problems.append(f"{path} must be {kind} (got {value!r})")
+    elif type_name == "boolean":
+        if str(value).lower() in ("true", "false"):
+            return str(value).lower() == "true"
+        problems.append(f"{path} must be true or false (got {value!r})")
+    return value
+
+
+def convert(operation: str, resource_properties: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    """CloudFormation's all-string properties as the API types of ``operation``'s request.
+
+    ``ServiceToken`` is dropped; everything else keeps its place. The input is
+    not changed. A value that does not convert is described in ``problems`` and
+    left as it was."""
+    props = copy.deepcopy(resource_properties)
+    props.pop(_wire.SERVICE_TOKEN, None)
+    converted: dict[str, Any] = _convert("", props, _input_shape(operation), problems)
+    return converted
+
+
 def _options_of(props: dict[str, Any], problems: list[str]) -> dict[str, Any]:
     options = props.pop(_wire.OPTIONS, None)
     if options is None:
@@ -128,7 +192,7 @@ def parse(
     if not isinstance(resource_properties, dict):
         raise PropertyProblems([f"ResourceProperties must be an object (got {_shown(resource_properties)})"])
     problems: list[str] = []
-    props = _wire.parse_properties(resource_properties, problems)
+    props = convert(operation, resource_properties, problems)
     options = _options_of(props, problems)
     desired = Desired(
         service_timeout=_service_timeout_of(props, default_service_timeout, problems),

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol, Unpack
 
 import jsii
-from aws_cdk import Aws, CfnOutput, CustomResource, Fn, ITaggableV2, RemovalPolicy, TagManager
+from aws_cdk import Aws, CfnOutput, Duration, Fn, ITaggableV2, TagManager
 from aws_cdk import aws_greengrassv2 as greengrassv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -16,22 +16,18 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import custom_resources as cr
 from constructs import Construct, Node
 
-from .. import _limits, _resource, _wire
+from .. import _resource, _wire
+from .._base import ResourceConstruct
 from .._docs import documented_by
-from .._handler import handler_for
 from .._typecheck import check_arguments
-from .._validation import raise_if_any
-from ..model_source import ModelBinding
+from .._validation import Problem, raise_if_any
+from ..model_source import ModelBinding, ModelBindOptions
 from ..targets import TargetDevice, TargetPlatform
 from . import edge, grants, serving
 from .props import TYPE_HINTS, CompilationJobProps, device_of, environment_problems, target_warnings, validate, warnings
 from .request import name_identity, render_properties, render_service_timeout, with_name
 
-KIND = "compilation_job"
-HANDLER_DESCRIPTION = "sagemaker-constructs: SageMaker Neo compilation jobs"
-RESOURCE_TYPE = _wire.COMPILATION_JOB_RESOURCE_TYPE
-ARN_RESOURCE = "compilation-job"
-NAME_RULE = "must match [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62} (1 to 63 letters, digits and hyphens)"
+DECLARED = _wire.COMPILATION_JOB
 
 
 class ICompilationJob(Protocol):
@@ -70,7 +66,7 @@ class _CompilationJobBase(Construct):
 
 @jsii.implements(ITaggableV2)
 @documented_by(CompilationJobProps, "a SageMaker Neo compilation job")
-class CompilationJob(_CompilationJobBase):
+class CompilationJob(ResourceConstruct[CompilationJobProps], _CompilationJobBase):
     """A SageMaker Neo compilation job, created and awaited during deploy.
 
     ``CompilationJob(scope, id, **props)``: the constructor's documentation below lists each prop
@@ -99,83 +95,60 @@ class CompilationJob(_CompilationJobBase):
     a job for an edge device with AWS IoT Greengrass.
     """
 
+    declared = DECLARED
+    props_type = CompilationJobProps
+    type_hints = TYPE_HINTS
+    role_description = "SageMaker Neo compilation job role (sagemaker-constructs)"
+
     def __init__(self, scope: Construct, construct_id: str, **props: Unpack[CompilationJobProps]) -> None:
-        owner = _resource.Owner("CompilationJob", scope, construct_id)
-        names = _resource.check_before_construction(
-            owner,
-            props,
-            CompilationJobProps,
-            TYPE_HINTS,
-            validate,
-            RESOURCE_TYPE,
-            "compilation_job_name",
-            in_scope=environment_problems,
-        )
-        handler = handler_for(scope, KIND, HANDLER_DESCRIPTION)
-        super().__init__(scope, construct_id)
-        self._handler = handler
-        status = target_warnings(props, lambda: handler.stack.region)
-        _resource.add_warnings(self, [*warnings(props), *status, *names.warnings])
+        super().__init__(scope, construct_id, props)
+
+    # --- this kind's own steps (the skeleton, _base.ResourceConstruct, runs them in order) ---
+    @classmethod
+    def _problems(cls, props: Any) -> list[Problem]:
+        return validate(props)
+
+    @classmethod
+    def _in_scope(cls, scope: Any, props: Any) -> list[Problem]:
+        return environment_problems(scope, props)
+
+    @staticmethod
+    def _outputs(props: CompilationJobProps) -> int:
+        return 2 if props.get("stack_outputs", True) else 0  # _add_outputs: the ARN and the artifact URI
+
+    def _warnings(self, props: CompilationJobProps) -> list[tuple[str, str]]:
+        return [*warnings(props), *target_warnings(props, lambda: self._handler.stack.region)]
+
+    def _take(self, props: CompilationJobProps) -> None:
         self.output_bucket: s3.IBucket = props["output_bucket"]
         self.output_prefix: str = props.get("output_prefix", "")
         self.kms_key: kms.IKey | None = props.get("kms_key")
         self.target_device: TargetDevice | None = device_of(props)
         self.target_platform: TargetPlatform | None = props.get("target_platform")
-        self.role: iam.IRole = props.get("role") or self._create_role()
-        binding = self._bind_model(props)
-        properties = render_properties(props, binding, self.role.role_arn)
-        self.compilation_job_name: str = _resource.resource_name(
-            self,
-            self._handler,
-            owner,
-            RESOURCE_TYPE,
-            props.get("compilation_job_name"),
-            name_identity(properties, binding),
-        )
-        self.artifacts_prefix = f"{self.output_prefix}{self.compilation_job_name}/"
-        self._grant(props, binding, properties[_wire.ROLE_ARN])
-        self.tags = _resource.resource_tags(owner, self._handler, RESOURCE_TYPE)
-        self.resource = self._create_resource(props, properties)
-        self._start_after_grants(props)
-        if props.get("stack_outputs", True):
-            self._add_outputs()
-        _limits.register(self, handler, "CompilationJob", outputs=self._outputs(props), shared_role=props.get("role"))
 
-    # --- the steps -----------------------------------------------------------------
-    @staticmethod
-    def _outputs(props: CompilationJobProps) -> int:
-        return 2 if props.get("stack_outputs", True) else 0  # _add_outputs: the ARN and the artifact URI
-
-    def _create_role(self) -> iam.Role:
-        return iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
-            description="SageMaker Neo compilation job role (sagemaker-constructs)",
-        )
-
-    def _bind_model(self, props: CompilationJobProps) -> ModelBinding:
+    def _bind(self, props: CompilationJobProps) -> ModelBinding:
         """The model's input fields, and read on it for the job role (and the handler, for an asset)."""
         return props["model"].bind(
-            self,
-            role=self.role,
-            staging_bucket=self.output_bucket,
-            staging_prefix=self.output_prefix,
-            handler=self._handler,
+            self, ModelBindOptions(self.role, self.output_bucket, self.output_prefix, self._handler)
         )
 
-    def _create_resource(self, props: CompilationJobProps, properties: dict[str, Any]) -> CustomResource:
-        return _resource.create_custom_resource(
-            self,
-            handler=self._handler,
-            resource_type=RESOURCE_TYPE,
-            properties=with_name(properties, self.compilation_job_name, explicit="compilation_job_name" in props),
-            tags=self.tags,
-            removal_policy=props.get("removal_policy", RemovalPolicy.DESTROY),
-            service_timeout=render_service_timeout(properties),
-        )
+    def _render(self, props: CompilationJobProps, binding: ModelBinding) -> dict[str, Any]:
+        return render_properties(props, binding, self.role.role_arn)
 
-    def _grant(self, props: CompilationJobProps, binding: ModelBinding, role_arn: str) -> None:
+    def _name_identity(self, properties: dict[str, Any], binding: ModelBinding, props: CompilationJobProps) -> Any:
+        return name_identity(properties, binding)
+
+    def _named(self, name: str) -> None:
+        self.compilation_job_name: str = name
+        self.artifacts_prefix = f"{self.output_prefix}{name}/"
+
+    def _with_name(self, properties: dict[str, Any], name: str, explicit: bool) -> dict[str, Any]:
+        return with_name(properties, name, explicit=explicit)
+
+    def _service_timeout(self, properties: dict[str, Any]) -> Duration:
+        return render_service_timeout(properties)
+
+    def _grant(self, props: CompilationJobProps, binding: ModelBinding, properties: dict[str, Any]) -> None:
         created_role = props.get("role") is None
         explicit_name = props.get("compilation_job_name")
         output = grants.JobOutput(self.output_bucket, self.output_prefix, self.artifacts_prefix, self.kms_key)
@@ -189,10 +162,14 @@ class CompilationJob(_CompilationJobBase):
             vpc=props.get("vpc_subnets") is not None,
         )
         grants.grant_handler(
-            self._handler, role_arn, explicit_name, self.kms_key, staged=binding.stage_from is not None
+            self._handler,
+            properties[_wire.ROLE_ARN],
+            explicit_name,
+            self.kms_key,
+            staged=binding.stage_from is not None,
         )
 
-    def _start_after_grants(self, props: CompilationJobProps) -> None:
+    def _order(self, props: CompilationJobProps) -> None:
         """The job needs its role's policies (model read, output write) and the
         handler's hand-over policy in place before the handler starts it."""
         if props.get("role") is None:
@@ -416,7 +393,9 @@ class CompilationJob(_CompilationJobBase):
         (through ``AwsCustomResource``, created on first use)."""
         check_arguments("CompilationJob.from_compilation_job_name", CompilationJob.from_compilation_job_name, name=name)
         _check_name("CompilationJob.from_compilation_job_name", name)
-        return _ImportedCompilationJob(scope, construct_id, name=name, arn=_resource.arn_of(scope, ARN_RESOURCE, name))
+        return _ImportedCompilationJob(
+            scope, construct_id, name=name, arn=_resource.arn_of(scope, DECLARED.arn_resource, name)
+        )
 
     @staticmethod
     def from_compilation_job_arn(scope: Construct, construct_id: str, arn: str) -> ICompilationJob:
@@ -424,7 +403,7 @@ class CompilationJob(_CompilationJobBase):
         its name is the ARN's, which SageMaker lowercases."""
         method = "CompilationJob.from_compilation_job_arn"
         check_arguments(method, CompilationJob.from_compilation_job_arn, arn=arn)
-        name = _resource.name_from_arn(method, arn, ARN_RESOURCE)
+        name = _resource.name_from_arn(method, arn, DECLARED.arn_resource)
         _check_name(method, name)
         return _ImportedCompilationJob(scope, construct_id, name=name, arn=arn)
 
@@ -478,7 +457,7 @@ class CompilationJob(_CompilationJobBase):
             scope,
             construct_id,
             name=compilation_job_name,
-            arn=_resource.arn_of(scope, ARN_RESOURCE, compilation_job_name),
+            arn=_resource.arn_of(scope, DECLARED.arn_resource, compilation_job_name),
             artifacts=known,
             kms_key=kms_key,
             model_artifacts_s3_uri=model_artifacts_s3_uri,
@@ -558,4 +537,6 @@ class _ImportedCompilationJob(_CompilationJobBase):
 
 
 def _check_name(method: str, name: str) -> None:
-    _resource.check_imported_name(method, "compilation_job_name", name, _wire.COMPILATION_JOB_NAME_PATTERN, NAME_RULE)
+    _resource.check_imported_name(
+        method, "compilation_job_name", name, DECLARED.name_rule.pattern, DECLARED.name_rule.rule
+    )

@@ -11,20 +11,12 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from .. import _nag
+from .. import _nag, _wire
 from .._handler import HandlerActions, HandlerFunction
 from ..model_source import grant_object_write
 
 HANDLER_ACTIONS = HandlerActions(
-    resource_type="compilation-job",
-    create="sagemaker:CreateCompilationJob",
-    read=("sagemaker:DescribeCompilationJob", "sagemaker:ListTags"),
-    owned=(
-        "sagemaker:StopCompilationJob",
-        "sagemaker:DeleteCompilationJob",
-        "sagemaker:AddTags",
-        "sagemaker:DeleteTags",
-    ),
+    *_wire.COMPILATION_JOB.handler_actions(),
     create_reason="The handler creates only compilation jobs whose names it generates (every such name starts "
     "with this stack's prefix and ends in a per-job hash) or the exact explicit names of this app, and only "
     "with this stack's ownership tags in the request (aws:RequestTag condition).",

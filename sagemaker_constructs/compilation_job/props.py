@@ -37,7 +37,7 @@ MAX_RUNTIME_LIMIT_SECONDS = _wire.SERVICE_TIMEOUT_MAX_SECONDS - _wire.SERVICE_TI
 # S3OutputLocation is at most 1024 characters: s3://, a bucket name (63), '/', the job name (63) and '/'.
 OUTPUT_PREFIX_MAX = 1024 - len("s3://") - 63 - 1 - 63 - 1
 
-API = "CreateCompilationJob"  # where the service model has each member
+API = _wire.COMPILATION_JOB.create_operation  # where the service model has each member
 # OutputConfig.CompilerOptions' documentation in the service model: "required for NVIDIA
 # accelerators", with these options (gpu-code is also spelled gpu_code there).
 # test_service_rules checks the names against the installed model's documentation.
@@ -144,7 +144,8 @@ def validate(props: CompilationJobProps) -> list[Problem]:
     found.extend(_framework_problems(props))
     found.extend(_target_problems(props))
     found.extend(_data_input_problems(props))
-    check_string(found, "compilation_job_name", props.get("compilation_job_name"), f"{API}.CompilationJobName")
+    declared = _wire.COMPILATION_JOB
+    check_string(found, declared.name_prop, props.get("compilation_job_name"), f"{API}.{declared.name_property}")
     check_string(found, "framework_version", props.get("framework_version"), f"{API}.InputConfig.FrameworkVersion")
     found.extend(_compiler_options_problems(props))
     found.extend(_nvidia_problems(props))
@@ -201,7 +202,7 @@ def _target_problems(props: CompilationJobProps) -> list[Problem]:
 def _data_input_problems(props: CompilationJobProps) -> list[Problem]:
     raw, framework = props.get("data_input_config"), framework_of(props)
     if raw is None:
-        if framework is None or props["model"].kind == "model_package":
+        if framework is None or not props["model"].sends_input_config:
             return []
         missing = data_input.required_problem(framework, props.get("framework_version"))
         return [missing] if missing else []
@@ -298,7 +299,7 @@ def warnings(props: CompilationJobProps) -> list[tuple[str, str]]:
         found.append((XGBOOST_WARNING, "data_input_config is not used for XGBOOST models; SageMaker ignores it"))
     if framework is not None and raw is not None and not contains_token(raw):
         found.extend((data_input.LAYOUT_WARNING, message) for message in data_input.layout_warnings(raw, framework))
-    if props["model"].kind == "model_package" and (raw is not None or props.get("framework_version") is not None):
+    if not props["model"].sends_input_config and (raw is not None or props.get("framework_version") is not None):
         message = (
             "data_input_config and framework_version are not sent with a model package: "
             "SageMaker takes the input configuration from the model package version"

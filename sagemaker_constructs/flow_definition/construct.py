@@ -6,27 +6,23 @@ from __future__ import annotations
 from typing import Any, Protocol, Unpack
 
 import jsii
-from aws_cdk import CfnOutput, CustomResource, ITaggableV2, RemovalPolicy, TagManager
+from aws_cdk import CfnOutput, ITaggableV2, TagManager
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, Node
 
-from .. import _limits, _resource, _wire
+from .. import _resource, _wire
+from .._base import ResourceConstruct
 from .._docs import documented_by
-from .._handler import handler_for
 from .._typecheck import check_arguments
-from .._validation import raise_if_any
+from .._validation import Problem, raise_if_any
 from . import events as a2i_events
 from . import grants
 from .props import TYPE_HINTS, FlowDefinitionProps, environment_problems, validate, warnings
-from .request import SERVICE_TIMEOUT, name_identity, render_properties, with_name
+from .request import name_identity, render_properties, with_name
 
-KIND = "flow_definition"
-HANDLER_DESCRIPTION = "sagemaker-constructs: Augmented AI flow definitions"
-RESOURCE_TYPE = _wire.FLOW_DEFINITION_RESOURCE_TYPE
-ARN_RESOURCE = "flow-definition"
-NAME_RULE = "must match [a-z0-9](-*[a-z0-9]){0,62} (1 to 63 lowercase letters, digits and hyphens)"
+DECLARED = _wire.FLOW_DEFINITION
 
 
 class IFlowDefinition(Protocol):
@@ -101,7 +97,7 @@ class _FlowDefinitionBase(Construct):
 
 @jsii.implements(ITaggableV2)
 @documented_by(FlowDefinitionProps, "an Augmented AI flow definition")
-class FlowDefinition(_FlowDefinitionBase):
+class FlowDefinition(ResourceConstruct[FlowDefinitionProps], _FlowDefinitionBase):
     """An Amazon Augmented AI flow definition (human review workflow).
 
     AWS's documentation says A2I is no longer open to new customers; existing customers can
@@ -133,64 +129,58 @@ class FlowDefinition(_FlowDefinitionBase):
         tags: the ``TagManager`` (``Tags.of(flow)``; also ``cdk_tag_manager``).
     """
 
+    declared = DECLARED
+    props_type = FlowDefinitionProps
+    type_hints = TYPE_HINTS
+    role_description = "Augmented AI flow definition role (sagemaker-constructs)"
+
     def __init__(self, scope: Construct, construct_id: str, **props: Unpack[FlowDefinitionProps]) -> None:
-        owner = _resource.Owner("FlowDefinition", scope, construct_id)
-        names = _resource.check_before_construction(
-            owner,
-            props,
-            FlowDefinitionProps,
-            TYPE_HINTS,
-            validate,
-            RESOURCE_TYPE,
-            "flow_definition_name",
-            in_scope=environment_problems,
-        )
-        handler = handler_for(scope, KIND, HANDLER_DESCRIPTION)
-        super().__init__(scope, construct_id)
-        self._handler = handler
-        _resource.add_warnings(self, [*warnings(props), *names.warnings])
+        super().__init__(scope, construct_id, props)
+
+    # --- this kind's own steps (the skeleton, _base.ResourceConstruct, runs them in order) ---
+    @classmethod
+    def _problems(cls, props: Any) -> list[Problem]:
+        return validate(props)
+
+    @classmethod
+    def _in_scope(cls, scope: Any, props: Any) -> list[Problem]:
+        return environment_problems(scope, props)
+
+    @staticmethod
+    def _outputs(props: FlowDefinitionProps) -> int:
+        return 1 if props.get("stack_outputs", True) else 0  # _add_outputs: the ARN
+
+    def _warnings(self, props: FlowDefinitionProps) -> list[tuple[str, str]]:
+        return warnings(props)
+
+    def _take(self, props: FlowDefinitionProps) -> None:
         self.output_bucket: s3.IBucket | None = props.get("output_bucket")
         self.output_prefix: str = props.get("output_prefix", "")
-        self.role: iam.IRole = props.get("role") or self._create_role()
-        properties = render_properties(self, props, self.role.role_arn)
-        explicit_name = props.get("flow_definition_name")
-        self.flow_definition_name: str = _resource.resource_name(
-            self, self._handler, owner, RESOURCE_TYPE, explicit_name, name_identity(properties, props)
-        )
+
+    def _render(self, props: FlowDefinitionProps, binding: None) -> dict[str, Any]:
+        return render_properties(self, props, self.role.role_arn)
+
+    def _name_identity(self, properties: dict[str, Any], binding: None, props: FlowDefinitionProps) -> Any:
+        return name_identity(properties, props)
+
+    def _named(self, name: str) -> None:
+        self.flow_definition_name: str = name
+
+    def _with_name(self, properties: dict[str, Any], name: str, explicit: bool) -> dict[str, Any]:
+        return with_name(properties, name, explicit=explicit)
+
+    def _grant(self, props: FlowDefinitionProps, binding: None, properties: dict[str, Any]) -> None:
         grants.grant_flow_role(self.role, props, created=props.get("role") is None)
-        grants.grant_handler(self._handler, properties[_wire.ROLE_ARN], explicit_name)
-        self.tags = _resource.resource_tags(owner, self._handler, RESOURCE_TYPE)
-        self.resource = self._create_resource(props, properties)
+        grants.grant_handler(self._handler, properties[_wire.ROLE_ARN], props.get("flow_definition_name"))
+
+    def _created(self) -> None:
         self.flow_definition_arn = self.resource.get_att_string(_wire.ATTR_FLOW_DEFINITION_ARN)
-        outputs = 1 if props.get("stack_outputs", True) else 0
-        if outputs:
-            self._add_output()
-        _limits.register(self, handler, "FlowDefinition", outputs=outputs, shared_role=props.get("role"))
 
-    def _create_role(self) -> iam.Role:
-        return iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
-            description="Augmented AI flow definition role (sagemaker-constructs)",
-        )
-
-    def _create_resource(self, props: FlowDefinitionProps, properties: dict[str, Any]) -> CustomResource:
-        explicit = props.get("flow_definition_name") is not None
-        resource = _resource.create_custom_resource(
-            self,
-            handler=self._handler,
-            resource_type=RESOURCE_TYPE,
-            properties=with_name(properties, self.flow_definition_name, explicit=explicit),
-            tags=self.tags,
-            removal_policy=props.get("removal_policy", RemovalPolicy.DESTROY),
-            service_timeout=SERVICE_TIMEOUT,
-        )
+    def _order(self, props: FlowDefinitionProps) -> None:
         # SageMaker checks the role's policies when it creates the flow definition.
-        resource.node.add_dependency(self.role, self._handler.handover_policy)
-        return resource
+        self.resource.node.add_dependency(self.role, self._handler.handover_policy)
 
-    def _add_output(self) -> None:
+    def _add_outputs(self) -> None:
         CfnOutput(
             self,
             "FlowDefinitionArnOutput",
@@ -215,7 +205,7 @@ class FlowDefinition(_FlowDefinitionBase):
         method = "FlowDefinition.from_flow_definition_name"
         check_arguments(method, FlowDefinition.from_flow_definition_name, name=name)
         _check_name(method, name)
-        return _ImportedFlowDefinition(scope, construct_id, name, _resource.arn_of(scope, ARN_RESOURCE, name))
+        return _ImportedFlowDefinition(scope, construct_id, name, _resource.arn_of(scope, DECLARED.arn_resource, name))
 
     @staticmethod
     def from_flow_definition_arn(scope: Construct, construct_id: str, arn: str) -> IFlowDefinition:
@@ -223,7 +213,7 @@ class FlowDefinition(_FlowDefinitionBase):
         (``arn:<partition>:sagemaker:<region>:<account>:flow-definition/<name>``)."""
         method = "FlowDefinition.from_flow_definition_arn"
         check_arguments(method, FlowDefinition.from_flow_definition_arn, arn=arn)
-        name = _resource.name_from_arn(method, arn, ARN_RESOURCE)
+        name = _resource.name_from_arn(method, arn, DECLARED.arn_resource)
         _check_name(method, name)
         return _ImportedFlowDefinition(scope, construct_id, name, arn)
 
@@ -236,4 +226,6 @@ class _ImportedFlowDefinition(_FlowDefinitionBase):
 
 
 def _check_name(method: str, name: str) -> None:
-    _resource.check_imported_name(method, "flow_definition_name", name, _wire.FLOW_DEFINITION_NAME_PATTERN, NAME_RULE)
+    _resource.check_imported_name(
+        method, "flow_definition_name", name, DECLARED.name_rule.pattern, DECLARED.name_rule.rule
+    )

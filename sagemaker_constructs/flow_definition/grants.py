@@ -6,15 +6,12 @@ from __future__ import annotations
 from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 
-from .. import _nag
+from .. import _nag, _wire
 from .._handler import HandlerActions, HandlerFunction
 from .props import FlowDefinitionProps, split_output_uri
 
 HANDLER_ACTIONS = HandlerActions(
-    resource_type="flow-definition",
-    create="sagemaker:CreateFlowDefinition",
-    read=("sagemaker:DescribeFlowDefinition", "sagemaker:ListTags"),
-    owned=("sagemaker:DeleteFlowDefinition", "sagemaker:AddTags", "sagemaker:DeleteTags"),
+    *_wire.FLOW_DEFINITION.handler_actions(),
     create_reason="The handler creates only flow definitions whose names it generates (every such name starts "
     "with this stack's prefix and ends in a per-definition hash) or the exact explicit names of this app, and "
     "only with this stack's ownership tags in the request (aws:RequestTag condition).",

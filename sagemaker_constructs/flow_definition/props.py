@@ -14,7 +14,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.interfaces import aws_sagemaker as sagemaker_refs
 
-from .. import _environment, _s3
+from .. import _environment, _s3, _wire
 from .._service_model import check_string, integer_bounds, key_and_role_problems
 from .._validation import Problem, Problems, is_token, output_prefix_warning, seconds_of
 from . import conditions
@@ -22,7 +22,7 @@ from .types import HumanLoopRequestSource, TaskPrice, price_list_for
 
 S3_URI_PATTERN = r"(https|s3)://([^/]+)/?(.*)"
 # Where the service model has each member (patterns and lengths are read from botocore).
-API = "CreateFlowDefinition"
+API = _wire.FLOW_DEFINITION.create_operation
 HUMAN_LOOP = f"{API}.HumanLoopConfig"
 # The service model gives no maximum for the two task times; the API's documented maxima
 # (10 days; 8 hours) are used unless a newer model gives its own.
@@ -146,7 +146,8 @@ def validate(props: FlowDefinitionProps) -> list[Problem]:
     """Every problem of ``props``; tokens are skipped."""
     found = Problems()
     found.extend(_source_problems(props))
-    check_string(found, "flow_definition_name", props.get("flow_definition_name"), f"{API}.FlowDefinitionName")
+    declared = _wire.FLOW_DEFINITION
+    check_string(found, declared.name_prop, props.get("flow_definition_name"), f"{API}.{declared.name_property}")
     found.extend(_one_of("workteam", props.get("workteam"), "workteam_arn", props.get("workteam_arn")))
     found.extend(
         _one_of("human_task_ui", props.get("human_task_ui"), "human_task_ui_arn", props.get("human_task_ui_arn"))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import IConstruct
 
@@ -14,10 +13,6 @@ from .. import _wire
 from .._validation import seconds_of
 from . import conditions
 from .props import FlowDefinitionProps, human_task_ui_arn_of, source_of, workteam_arn_of
-
-# Flow definitions become Active in seconds; the handler waits inline and
-# stops ahead of this.
-SERVICE_TIMEOUT = Duration.minutes(10)
 
 
 def render_properties(scope: IConstruct, props: FlowDefinitionProps, role_arn: str) -> dict[str, Any]:

@@ -113,8 +113,8 @@ def test_generated_names_fit_both_service_patterns(
     assert name.startswith(_naming.stack_prefix(stack))
     assert job_pattern.fullmatch(name)
     assert flow_pattern.fullmatch(name)
-    assert _wire.COMPILATION_JOB_NAME_PATTERN.match(name)
-    assert _wire.FLOW_DEFINITION_NAME_PATTERN.match(name)
+    assert _wire.COMPILATION_JOB.name_rule.pattern.match(name)
+    assert _wire.FLOW_DEFINITION.name_rule.pattern.match(name)
 
 
 def test_generated_name_depends_on_path_properties_and_stack() -> None:

@@ -57,14 +57,14 @@ def test_as_many_tags_as_the_handler_leaves_room_for_are_fine() -> None:
     stack = stack_with_resources()
     for index in range(_wire.MAX_USER_TAGS):
         Tags.of(stack).add(f"tag{index:02d}", "x")
-    (job,) = Template.from_stack(stack).find_resources(_wire.COMPILATION_JOB_RESOURCE_TYPE).values()
+    (job,) = Template.from_stack(stack).find_resources(_wire.COMPILATION_JOB.resource_type).values()
     assert len(job["Properties"]["Tags"]) == _wire.MAX_USER_TAGS
 
 
 def test_a_token_tag_value_is_fine() -> None:
     stack = stack_with_resources()
     Tags.of(stack).add("team", CfnParameter(stack, "Team").value_as_string)
-    (job,) = Template.from_stack(stack).find_resources(_wire.COMPILATION_JOB_RESOURCE_TYPE).values()
+    (job,) = Template.from_stack(stack).find_resources(_wire.COMPILATION_JOB.resource_type).values()
     assert job["Properties"]["Tags"] == [{"Key": "team", "Value": {"Ref": "Team"}}]
 
 
@@ -112,14 +112,14 @@ def test_more_than_48_tags_added_before_construction_are_reported_at_constructio
 
 def test_a_reserved_tag_kept_off_the_resource_type_is_fine() -> None:
     stack = Stack(App(), "Tagged")
-    Tags.of(stack).add("aws:team", "vision", exclude_resource_types=[_wire.COMPILATION_JOB_RESOURCE_TYPE])
+    Tags.of(stack).add("aws:team", "vision", exclude_resource_types=[_wire.COMPILATION_JOB.resource_type])
     small_job(stack, "Job")
     Template.from_stack(stack)
 
 
 def test_a_tag_added_after_construction_names_the_construct_the_tag_and_the_fix_at_synth() -> None:
     stack = stack_with_resources()
-    Tags.of(stack).add("aws:team", "vision", include_resource_types=[_wire.COMPILATION_JOB_RESOURCE_TYPE])
+    Tags.of(stack).add("aws:team", "vision", include_resource_types=[_wire.COMPILATION_JOB.resource_type])
     message = synth_error(stack)
     assert (
         "CompilationJob Tagged/Job: tag 'aws:team'='vision': keys starting with 'aws:' are reserved by AWS (tags from "

@@ -90,10 +90,10 @@ def synthesize() -> Synthesized:
         template,
         {
             "compilation_job": _generated_name(
-                template, _wire.COMPILATION_JOB_RESOURCE_TYPE, _wire.COMPILATION_JOB_NAME, JOB_PLACEHOLDER
+                template, _wire.COMPILATION_JOB.resource_type, _wire.COMPILATION_JOB_NAME, JOB_PLACEHOLDER
             ),
             "flow_definition": _generated_name(
-                template, _wire.FLOW_DEFINITION_RESOURCE_TYPE, _wire.FLOW_DEFINITION_NAME, FLOW_PLACEHOLDER
+                template, _wire.FLOW_DEFINITION.resource_type, _wire.FLOW_DEFINITION_NAME, FLOW_PLACEHOLDER
             ),
         },
     )

@@ -130,7 +130,7 @@ class CompilationJobSpec(SageMakerKind):
     handler_id: str | None = "SmcCompilationJobHandler"
     placeholder = "explorer-placeholder-job"
     generated_name = "teststack--compile-0123456789"
-    resource_type = _wire.COMPILATION_JOB_RESOURCE_TYPE
+    resource_type = _wire.COMPILATION_JOB.resource_type
     name_property = _wire.COMPILATION_JOB_NAME
     arn_attribute = _wire.ATTR_COMPILATION_JOB_ARN
     max_duration = 800.0
@@ -200,7 +200,7 @@ class FlowDefinitionSpec(SageMakerKind):
     handler_id: str | None = "SmcFlowDefinitionHandler"
     placeholder = "explorer-placeholder-flow"
     generated_name = "teststack--review-0123456789"
-    resource_type = _wire.FLOW_DEFINITION_RESOURCE_TYPE
+    resource_type = _wire.FLOW_DEFINITION.resource_type
     name_property = _wire.FLOW_DEFINITION_NAME
     arn_attribute = _wire.ATTR_FLOW_DEFINITION_ARN
     max_duration = 30.0

@@ -420,7 +420,7 @@ class Lifecycle:
     server: ResponseServer
     sagemaker: Any
     world: World = field(default_factory=World)
-    resource_type: str = _wire.COMPILATION_JOB_RESOURCE_TYPE
+    resource_type: str = _wire.COMPILATION_JOB.resource_type
     lambda_timeout: float = 900.0
     s3: Any = None
     handover_delay: float = HANDOVER_DELAY_SECONDS
