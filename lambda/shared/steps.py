@@ -80,7 +80,7 @@ class Waiting:
         if status in kind.statuses.succeeded:
             return self.succeeded(run, described)
         if status in kind.statuses.failed or kind.statuses.leaving(status):
-            raise Failure(kind.failure_reason(self.name, described))
+            return self.ended_badly(run, described)
         if run.now() < run.deadline and run.now() >= self.next_check:
             self.next_check = run.now() + stack.WANTED_CHECK_SECONDS
             if not stack.still_wanted(run):
@@ -107,6 +107,13 @@ class Waiting:
         if self.created and not stack.still_wanted(run):  # nobody waits for this answer: remove, don't leave it
             return cancelled(run, self.name, self.created, self.target)
         return Answer(SUCCESS, self.name, data=run.kind.attributes(described, self.extra))
+
+    def ended_badly(self, run: Run, described: dict[str, Any]) -> Answer | Step:
+        """FAILED, with SageMaker's reason; but what this request made is removed when nobody
+        waits for the answer (a cancelled Create whose rollback Delete came before it was made)."""
+        if self.created and not stack.still_wanted(run):
+            return cancelled(run, self.name, self.created, self.target)
+        raise Failure(run.kind.failure_reason(self.name, described))
 
     def save(self, run: Run, interrupted: bool) -> Continuation:
         next_describe = run.now() if interrupted else self.described_at + run.interval

@@ -330,6 +330,8 @@ class Run:
 
     def status(self, status: str, physical_id: str | None = None) -> None:
         resource = self.life.cloudformation.resources[LOGICAL_ID]
+        if status != resource.status:
+            resource.updated = self.world.now()  # DescribeStackResource's LastUpdatedTimestamp
         resource.status = status
         if physical_id is not None:
             resource.physical_id = physical_id

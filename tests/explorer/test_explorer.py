@@ -78,6 +78,13 @@ def test_rename_cleanup_is_denied_and_orphans_the_old_job_seed_12(explore: Explo
     holds(shaped(explore(12), "update v3 (rename)", "name=a"))
 
 
+def test_cancelled_create_whose_flow_definition_fails_leaves_it_outside_the_stack_seed_671(explore: Explore) -> None:
+    # The rollback Delete came while the Create was still making the flow definition, so it left
+    # alone what was made after it was signed; the Create then saw it fail and answered FAILED
+    # to a request CloudFormation had cancelled, leaving it.
+    holds(shaped(explore(671), "flow_definition", "INVALID", "a sibling fails at +1s"))
+
+
 def test_form_only_change_of_an_explicit_name_ends_update_rollback_failed_seed_89(explore: Explore) -> None:
     holds(shaped(explore(89), "update v1 (form)", "v0: name=a"))
 
