@@ -26,8 +26,9 @@ synth: $(VENV)/.installed node_modules/.installed
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npx --no-install cdk synth --quiet --no-notices --output cdk.out
 	$(PY) scripts/summarize.py cdk.out
 
-## make test: lint and type checks, the handler tests on Python 3.14, then the whole test suite (offline).
-test: $(VENV)/.installed lint test-py314
+## make test: lint and type checks, the handler tests on Python 3.14, then the whole test suite (offline;
+## the pinned CDK CLI in node_modules runs the Quick start test).
+test: $(VENV)/.installed node_modules/.installed lint test-py314
 	$(PY) -m pytest -q
 
 ## make test-py314: the handler tests (tests/lambda) again on Python 3.14, the interpreter of the
