@@ -175,11 +175,16 @@ def _stop_at_deadline(run: Run, waiting: Waiting, described: dict[str, Any]) -> 
 def is_the_one(run: Run, target: dict[str, str], created: bool, described: dict[str, Any]) -> bool:
     """Whether ``described`` is the resource a request set out to handle: the one it
     recorded (ARN, CreationTime), or, with none recorded, not one made after the request
-    was sent unless this request made it (a later request of the resource did)."""
+    was sent unless this request made it (a later request of the resource did). The
+    rollback Delete of a cancelled Create (its physical id is CloudFormation's own, not the
+    name) leaves the margin stack.LATER_REQUEST_SECONDS: the Create's call in flight can
+    make the job just after CloudFormation signed the Delete (whole seconds), and once the
+    Delete answers, CloudFormation deletes the policy the Create would clean up with."""
     if target:
         return run.kind.identity(described) == target
     made = aws_calls.epoch(described.get(run.kind.created_field)) if run.kind.created_field else None
-    return created or made is None or made <= run.signed
+    made_up = run.physical_id != str(described.get(run.kind.name_property, run.physical_id))
+    return created or made is None or made <= run.signed + (stack.LATER_REQUEST_SECONDS if made_up else 0.0)
 
 
 def _not_the_one(run: Run, name: str) -> str:

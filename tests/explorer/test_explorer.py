@@ -85,6 +85,13 @@ def test_cancelled_create_whose_flow_definition_fails_leaves_it_outside_the_stac
     holds(shaped(explore(671), "flow_definition", "INVALID", "a sibling fails at +1s"))
 
 
+def test_rollback_delete_of_a_cancelled_create_leaves_the_job_made_as_it_was_signed_seed_985(explore: Explore) -> None:
+    # The job was made in the second the Delete was signed (X-Amz-Date keeps whole seconds), so
+    # the Delete took it for a later request's; the cancelled Create's own cleanup then lost its
+    # permissions when CloudFormation deleted the policy after the Delete.
+    holds(shaped(explore(985), "compilation_job", "a sibling fails at +11s", "sagemaker_throttled="))
+
+
 def test_form_only_change_of_an_explicit_name_ends_update_rollback_failed_seed_89(explore: Explore) -> None:
     holds(shaped(explore(89), "update v1 (form)", "v0: name=a"))
 
