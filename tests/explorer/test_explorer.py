@@ -92,6 +92,16 @@ def test_rollback_delete_of_a_cancelled_create_leaves_the_job_made_as_it_was_sig
     holds(shaped(explore(985), "compilation_job", "a sibling fails at +11s", "sagemaker_throttled="))
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine: a cancelled Create whose create call is held up by throttling makes its job after the "
+    "rollback Delete found nothing and answered; CloudFormation then deletes the handler's policy, so the "
+    "Create cannot remove it (the Delete could wait for an in-flight create before answering)",
+)
+def test_cancelled_create_making_its_job_after_the_rollback_delete_leaves_it_seed_1225(explore: Explore) -> None:
+    holds(shaped(explore(1225), "compilation_job", "a sibling fails at +4s", "sagemaker_throttled="))
+
+
 def test_form_only_change_of_an_explicit_name_ends_update_rollback_failed_seed_89(explore: Explore) -> None:
     holds(shaped(explore(89), "update v1 (form)", "v0: name=a"))
 
