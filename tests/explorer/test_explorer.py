@@ -14,22 +14,17 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.explorer.app import Synthesized, synthesize
+from tests.explorer.app import Synthesized
 from tests.explorer.explore import Result, run_seed
 from tests.explorer.invariants import INVARIANTS
 from tests.explorer.model import LOGICAL_ID
+from tests.explorer.regression import holds, shaped
 from tests.harness import STACK_ID, ResponseServer, owner_tags
 
 Explore = Callable[[int], Result]
 
 # Seeds whose schedules hold every invariant on the current engine (found by `make explore`).
 PASSING_SEEDS = (1, 2, 3, 4, 7, 8, 9, 10, 11, 13, 15, 16, 17, 18, 20, 22, 23, 24, 25, 26)
-
-
-@pytest.fixture(scope="session")
-def synthesized() -> Synthesized:
-    """The small app, synthesized once per session (~2.5 s)."""
-    return synthesize()
 
 
 @pytest.fixture
@@ -44,21 +39,9 @@ def explore(synthesized: Synthesized, response_server: ResponseServer) -> Iterat
     logging.disable(previous)
 
 
-def holds(result: Result) -> None:
-    assert not result.failed, result.report()
-
-
 @pytest.mark.parametrize("seed", PASSING_SEEDS)
 def test_schedule_holds_every_invariant(explore: Explore, seed: int) -> None:
     holds(explore(seed))
-
-
-def shaped(result: Result, *parts: str) -> Result:
-    """The seed's schedule still is the one that showed the defect."""
-    described = result.schedule.describe()
-    for part in parts:
-        assert part in described, f"seed {result.schedule.seed} no longer has {part!r}:\n{described}"
-    return result
 
 
 # --- regression tests: each a seed the explorer found failing ---------------------------------------

@@ -14,9 +14,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.explorer.app import Synthesized, synthesize
+from tests.explorer.app import Synthesized
 from tests.explorer.explore import Result, run_seed
 from tests.explorer.kinds import SPECS
+from tests.explorer.regression import holds, shaped
 from tests.explorer.schedule import generate
 from tests.harness import Lifecycle, ResponseServer
 
@@ -26,11 +27,6 @@ widgets = importlib.import_module("tests.lambda.third_kind.widgets")
 
 # Widget seeds whose schedules hold every invariant (found by `make explore KIND=widget`).
 PASSING_WIDGET_SEEDS = tuple(range(12))
-
-
-@pytest.fixture(scope="session")
-def synthesized() -> Synthesized:
-    return synthesize()
 
 
 @pytest.fixture
@@ -43,10 +39,6 @@ def explore(synthesized: Synthesized, response_server: ResponseServer) -> Iterat
 
     yield run
     logging.disable(previous)
-
-
-def holds(result: Result) -> None:
-    assert not result.failed, result.report()
 
 
 @pytest.mark.parametrize("seed", PASSING_WIDGET_SEEDS)
@@ -111,23 +103,6 @@ def test_the_widget_kind_as_written_creates_through_the_adapter(response_server:
     finally:
         life.close()
     assert answer.status == "SUCCESS", answer.reason
-
-
-def shaped(result: Result, *parts: str) -> Result:
-    """The seed's schedule still is the one that showed the defect."""
-    described = result.schedule.describe()
-    for part in parts:
-        assert part in described, f"widget seed {result.schedule.seed} no longer has {part!r}:\n{described}"
-    return result
-
-
-# Every failing widget seed of `make explore KIND=widget N=1000 SEED=0` had a call that hangs until
-# Lambda's timeout (the `hang` fault). Each test below fails on its invariant, not on its shape.
-_TIMER_FAILED = (
-    "adapter: when Lambda stops an invocation mid-call at its timeout, crhelper's timer path answers "
-    "FAILED ('Execution timed out'); for a {what} that leaves the stack {status} (the widget kind's "
-    "ServiceTimeout, 900 s, is no longer than the Lambda timeout: no continuation can answer in time)"
-)
 
 
 def test_widget_rollback_delete_stopped_mid_call_answers_failed_seed_213(explore: Explore) -> None:
